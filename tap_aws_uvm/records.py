@@ -1,0 +1,92 @@
+"""Record conventions shared by every stream and by the schema generator.
+
+Top-level property names are snake_case (``botocore.xform_name``); nested objects keep
+AWS's names; tag lists become ``{key: value}`` maps; timestamps become UTC ISO 8601
+strings ending in ``Z``; every value is JSON-native before it reaches singer-sdk.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from botocore import xform_name
+
+# Top-level AWS properties that hold a resource's tags, whatever the service calls them.
+TAG_PROPERTIES = frozenset({"Tags", "TagList", "TagSet", "tags"})
+
+# Top-level properties that carry free-form content: never renamed inside.
+STANDARD_COLUMNS = ("account_id", "region", "arn", "tags")
+
+
+def column_name(aws_name: str) -> str:
+    """The snake_case column for a top-level AWS property name (``TagList`` -> ``tags``)."""
+    if aws_name in TAG_PROPERTIES:
+        return "tags"
+    return xform_name(aws_name)
+
+
+def utc_timestamp(value: dt.datetime) -> str:
+    """``2024-05-01T12:00:00.123000Z`` for any aware or naive (assumed UTC) datetime."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    value = value.astimezone(dt.UTC)
+    text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def json_native(value: Any) -> Any:
+    """Convert what botocore returns (datetimes, bytes, Decimals, tuples) to JSON types."""
+    if isinstance(value, dict):
+        return {key: json_native(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_native(item) for item in value]
+    if isinstance(value, dt.datetime):
+        return utc_timestamp(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def tag_map(tags: Any) -> dict[str, str | None]:
+    """``{key: value}`` from any of AWS's tag shapes (list of Key/Value pairs, or a map)."""
+    if not tags:
+        return {}
+    if isinstance(tags, Mapping):
+        return {str(key): value for key, value in tags.items()}
+    result: dict[str, str | None] = {}
+    for tag in tags:
+        key = tag.get("Key", tag.get("key", tag.get("TagKey")))
+        value = tag.get("Value", tag.get("value", tag.get("TagValue")))
+        if key is not None:
+            result[str(key)] = value
+    return result
+
+
+def shape_record(aws_object: Mapping[str, Any], **standard: Any) -> dict[str, Any]:
+    """One record from one AWS object: snake_case top level, tags as a map, JSON values.
+
+    ``standard`` holds the standard columns (``account_id``, ``region``, ``arn`` …) and
+    any extra columns; they win over same-named properties of the AWS object.
+    """
+    record: dict[str, Any] = {}
+    for aws_name, value in aws_object.items():
+        if aws_name == "ResponseMetadata":
+            continue
+        name = column_name(aws_name)
+        record[name] = tag_map(value) if name == "tags" else json_native(value)
+    for name, value in standard.items():
+        record[name] = json_native(value)
+    return record
+
+
+def snake_keys(names: Iterable[str]) -> set[str]:
+    """The columns a set of top-level AWS property names becomes."""
+    return {column_name(name) for name in names if name != "ResponseMetadata"}
