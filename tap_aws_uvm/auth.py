@@ -1,0 +1,321 @@
+"""Base credentials, self-refreshing assumed roles, and the accounts a sync enters.
+
+One botocore data loader is shared by every session, so service models are read once per
+process however many accounts are entered. Assumed roles are botocore
+``RefreshableCredentials``: botocore refreshes them before expiry, on whatever thread needs
+them, so a sync may outlive any one set of credentials.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import botocore.session
+from botocore.client import Config
+from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.loaders import Loader, create_loader
+
+from tap_aws_uvm.settings import ROLE_ARN, Settings, known_regions
+
+LOGGER = logging.getLogger("tap-aws-uvm")
+USER_AGENT = "tap-aws-uvm"
+# Role chaining (a role assuming a member role) is capped by AWS at one hour.
+ROLE_CHAINING_MAX_SECONDS = 3600
+PARTITION_HOME_REGION = {"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1"}
+
+
+class AccountEntryError(Exception):
+    """A role could not be assumed; the message says which and why, on one line."""
+
+
+def error_code(exc: BaseException) -> str:
+    """AWS's error code, or the exception's class name for non-AWS errors."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code") or "ClientError")
+    return type(exc).__name__
+
+
+def error_message(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Message") or "").replace("\n", " ")
+    return str(exc).replace("\n", " ")
+
+
+def partition_of_arn(arn: str) -> str:
+    return arn.split(":", 2)[1]
+
+
+def home_region(partition: str) -> str:
+    """The region used for account-wide calls (STS, S3 ListBuckets, Organizations)."""
+    if partition in PARTITION_HOME_REGION:
+        return PARTITION_HOME_REGION[partition]
+    return next(region for region, part in known_regions().items() if part == partition)
+
+
+class _FixedProvider(CredentialProvider):
+    """Hands a session one credentials object (typically a refreshable one)."""
+
+    METHOD = "tap-aws-uvm"
+
+    def __init__(self, credentials: Any) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> Any:
+        return self._credentials
+
+
+@dataclass
+class Account:
+    """An account the sync reads, with a session whose credentials refresh themselves."""
+
+    account_id: str
+    partition: str
+    session: botocore.session.Session = field(repr=False)
+    role_arn: str | None = None
+    name: str | None = None
+
+
+class ClientFactory:
+    """Sessions and clients: one shared loader, one botocore ``Config``, cached clients."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._loader: Loader = create_loader()
+        self._clients: dict[tuple[int, str, str], Any] = {}
+        self._lock = threading.Lock()
+        retries: Any = {"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts}
+        self.config = Config(
+            retries=retries,
+            connect_timeout=10,
+            read_timeout=60,
+            max_pool_connections=max(10, settings.max_concurrency),
+            user_agent_extra=USER_AGENT,
+        )
+
+    def new_session(self, credentials: Any = None) -> botocore.session.Session:
+        session = botocore.session.Session(
+            profile=None if credentials else self.settings.aws_profile
+        )
+        session.register_component("data_loader", self._loader)
+        if credentials is not None:
+            session.register_component(
+                "credential_provider", CredentialResolver([_FixedProvider(credentials)])
+            )
+        elif self.settings.aws_access_key_id:
+            session.set_credentials(
+                self.settings.aws_access_key_id,
+                self.settings.aws_secret_access_key or "",
+                self.settings.aws_session_token,
+            )
+        return session
+
+    def client(self, session: botocore.session.Session, service: str, region: str) -> Any:
+        key = (id(session), service, region)
+        client = self._clients.get(key)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(key)
+                if client is None:
+                    client = session.create_client(
+                        service,
+                        region_name=region,
+                        endpoint_url=self.settings.endpoint_url,
+                        config=self.config,
+                    )
+                    self._clients[key] = client
+        return client
+
+    def assume_role(
+        self,
+        source: botocore.session.Session,
+        role_arn: str,
+        *,
+        duration: int,
+    ) -> botocore.session.Session:
+        """A session for ``role_arn`` whose credentials refresh before they expire.
+
+        Refreshes start in the last quarter of the credentials' lifetime (at most 15 minutes
+        before expiry; botocore's fixed windows would refresh 900-second credentials on
+        every call).
+        """
+        partition = partition_of_arn(role_arn)
+        sts = self.client(source, "sts", home_region(partition))
+        params: dict[str, Any] = {
+            "RoleArn": role_arn,
+            "RoleSessionName": self.settings.role_session_name,
+            "DurationSeconds": duration,
+        }
+        if self.settings.external_id:
+            params["ExternalId"] = self.settings.external_id
+
+        def fetch() -> dict[str, Any]:
+            answer = sts.assume_role(**params)["Credentials"]
+            return {
+                "access_key": answer["AccessKeyId"],
+                "secret_key": answer["SecretAccessKey"],
+                "token": answer["SessionToken"],
+                "expiry_time": answer["Expiration"].astimezone(dt.UTC).isoformat(),
+            }
+
+        try:
+            metadata = fetch()
+        except (ClientError, BotoCoreError) as exc:
+            raise AccountEntryError(
+                f"could not assume role {role_arn}: {error_code(exc)}: {error_message(exc)}"
+            ) from exc
+        lifetime = (
+            dt.datetime.fromisoformat(metadata["expiry_time"]) - dt.datetime.now(dt.UTC)
+        ).total_seconds()
+        advisory = max(1, int(min(15 * 60, lifetime / 4)))
+        credentials = RefreshableCredentials.create_from_metadata(
+            metadata,
+            refresh_using=fetch,
+            method="sts-assume-role",
+            advisory_timeout=advisory,
+            mandatory_timeout=max(1, int(min(10 * 60, lifetime / 6))),
+        )
+        return self.new_session(credentials)
+
+    def caller_account(self, session: botocore.session.Session) -> tuple[str, str]:
+        """(account id, partition) of a session's own credentials."""
+        sts = self.client(session, "sts", home_region("aws"))
+        try:
+            arn = sts.get_caller_identity()["Arn"]
+        except (ClientError, BotoCoreError) as exc:
+            raise AccountEntryError(
+                f"could not identify the base credentials: {error_code(exc)}: {error_message(exc)}"
+            ) from exc
+        return arn.split(":")[4], partition_of_arn(arn)
+
+
+def member_role_arn(settings: Settings, partition: str, account_id: str) -> str:
+    """The role assumed in an organization member, built with the member's partition."""
+    name = settings.member_role_name
+    if not name:
+        match = ROLE_ARN.match(settings.role_arn or "")
+        name = match.group(3) if match else "OrganizationAccountAccessRole"
+    return f"arn:{partition}:iam::{account_id}:role/{name}"
+
+
+def account_of_role(role_arn: str) -> str:
+    return role_arn.split(":")[4]
+
+
+@dataclass
+class Entry:
+    """The outcome of entering accounts: who is in, who was skipped and why."""
+
+    accounts: list[Account]
+    skipped: dict[str, str]  # account id (or role ARN) -> one-line reason
+    organization_accounts: list[dict[str, Any]] | None = None  # ListAccounts, when read
+    organization_session: botocore.session.Session | None = None
+    organization_error: BaseException | None = None
+
+
+def enter_accounts(
+    settings: Settings,
+    factory: ClientFactory,
+    run_all: Callable[[list[Callable[[], Any]]], list[Any]],
+) -> Entry:
+    """Enter every account of the configured mode; ``run_all`` runs calls concurrently."""
+    base = factory.new_session()
+    if settings.role_arns:
+        return _enter_roles(settings, factory, base, list(settings.role_arns), run_all)
+    if settings.role_arn and settings.org_accounts:
+        return _enter_organization(settings, factory, base, run_all)
+    if settings.role_arn:
+        return _enter_roles(settings, factory, base, [settings.role_arn], run_all)
+    account_id, partition = factory.caller_account(base)
+    accounts = (
+        [Account(account_id, partition, base)] if settings.account_in_scope(account_id) else []
+    )
+    return Entry(accounts=accounts, skipped={})
+
+
+def _enter_roles(
+    settings: Settings,
+    factory: ClientFactory,
+    base: botocore.session.Session,
+    role_arns: list[str],
+    run_all: Callable[[list[Callable[[], Any]]], list[Any]],
+) -> Entry:
+    wanted = [arn for arn in role_arns if settings.account_in_scope(account_of_role(arn))]
+
+    def enter(arn: str) -> Account | AccountEntryError:
+        try:
+            session = factory.assume_role(base, arn, duration=settings.role_duration_seconds)
+        except AccountEntryError as exc:
+            return exc
+        return Account(account_of_role(arn), partition_of_arn(arn), session, role_arn=arn)
+
+    entry = Entry(accounts=[], skipped={})
+    for arn, outcome in zip(wanted, run_all([partial(enter, a) for a in wanted]), strict=True):
+        if isinstance(outcome, AccountEntryError):
+            entry.skipped[account_of_role(arn)] = str(outcome)
+        else:
+            entry.accounts.append(outcome)
+    return entry
+
+
+def _enter_organization(
+    settings: Settings,
+    factory: ClientFactory,
+    base: botocore.session.Session,
+    run_all: Callable[[list[Callable[[], Any]]], list[Any]],
+) -> Entry:
+    role_arn = settings.role_arn or ""
+    partition = partition_of_arn(role_arn)
+    own_account = account_of_role(role_arn)
+    management = factory.assume_role(base, role_arn, duration=settings.role_duration_seconds)
+    organizations = factory.client(management, "organizations", home_region(partition))
+    listed: list[dict[str, Any]] = []
+    try:
+        for page in organizations.get_paginator("list_accounts").paginate(
+            PaginationConfig={"PageSize": 20}
+        ):
+            listed.extend(page.get("Accounts", []))
+    except ClientError as exc:
+        raise AccountEntryError(
+            f"could not list the organization's accounts through {role_arn}: "
+            f"{error_code(exc)}: {error_message(exc)}"
+        ) from exc
+
+    active = [
+        account
+        for account in listed
+        if (account.get("State") or account.get("Status")) == "ACTIVE"
+        and settings.account_in_scope(account["Id"])
+    ]
+    chained = min(settings.role_duration_seconds, ROLE_CHAINING_MAX_SECONDS)
+
+    def enter(account: dict[str, Any]) -> Account | AccountEntryError:
+        account_partition = partition_of_arn(account.get("Arn") or role_arn)
+        if account["Id"] == own_account:
+            return Account(own_account, partition, management, role_arn, account.get("Name"))
+        arn = member_role_arn(settings, account_partition, account["Id"])
+        try:
+            session = factory.assume_role(management, arn, duration=chained)
+        except AccountEntryError as exc:
+            return exc
+        return Account(account["Id"], account_partition, session, arn, account.get("Name"))
+
+    entry = Entry(
+        accounts=[],
+        skipped={},
+        organization_accounts=listed,
+        organization_session=management,
+    )
+    for account, outcome in zip(active, run_all([partial(enter, a) for a in active]), strict=True):
+        if isinstance(outcome, AccountEntryError):
+            entry.skipped[account["Id"]] = str(outcome)
+        else:
+            entry.accounts.append(outcome)
+    return entry

@@ -1,0 +1,338 @@
+"""``AwsStream``: the one base that owns partitions, clients, pagination, errors and shaping.
+
+A stream is a small class: ``name``, ``primary_keys``, the IAM actions it calls, and a
+``fetch(job)`` generator. ``fetch`` runs on a worker thread and sees only its :class:`Job`
+(ids, clients, pagination); every singer-sdk call stays on the main thread.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+from singer_sdk import Stream
+from singer_sdk.helpers.conform import TypeConformanceLevel
+
+from tap_aws_uvm.auth import (
+    Account,
+    AccountEntryError,
+    ClientFactory,
+    Entry,
+    enter_accounts,
+    error_code,
+    home_region,
+)
+from tap_aws_uvm.fanout import (
+    DENIED,
+    FAILED,
+    NOT_ENABLED,
+    OK,
+    Coverage,
+    Fanout,
+    PartitionFeed,
+)
+from tap_aws_uvm.records import shape_record
+from tap_aws_uvm.schemagen import load_schema
+from tap_aws_uvm.scope import Scope, resolve_scope
+from tap_aws_uvm.settings import Settings
+
+if TYPE_CHECKING:
+    from singer_sdk import Tap
+
+LOGGER = logging.getLogger("tap-aws-uvm")
+
+REGIONAL, ACCOUNT, ORGANIZATION = "regional", "account", "organization"
+
+
+class FatalError(Exception):
+    """The sync cannot go on; the message is one line, safe to print."""
+
+
+class Job:
+    """What a partition's ``fetch`` may use: its ids, clients, and paced AWS calls."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        stream: AwsStream,
+        account: Account,
+        region: str,
+        params: Mapping[str, Any],
+    ) -> None:
+        self.runtime = runtime
+        self.account = account
+        self.account_id = account.account_id
+        self.partition = account.partition
+        self.region = region
+        self.params = params
+        self._expected = stream.expected_errors
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        return self.runtime.factory.client(self.account.session, service, region or self.region)
+
+    def call(self, client: BaseClient, operation: str, **params: Any) -> dict[str, Any] | None:
+        """One unpaginated call; ``None`` when AWS answers one of the stream's expected errors."""
+        try:
+            with self.runtime.fanout.limiter:
+                answer: dict[str, Any] = getattr(client, operation)(**params)
+                return answer
+        except ClientError as exc:
+            if error_code(exc) in self._expected:
+                return None
+            raise
+
+    def pages(
+        self, client: BaseClient, operation: str, *, page_size: int, **params: Any
+    ) -> Iterator[dict[str, Any]]:
+        """Every page of a paginated call, with an explicit page size."""
+        paginator = client.get_paginator(operation)
+        pages = iter(paginator.paginate(**params, PaginationConfig={"PageSize": page_size}))
+        while True:
+            try:
+                with self.runtime.fanout.limiter:
+                    page = next(pages, None)
+            except ClientError as exc:
+                if error_code(exc) in self._expected:
+                    return
+                raise
+            if page is None:
+                return
+            yield page
+
+    def paginate(
+        self, client: BaseClient, operation: str, result_key: str, *, page_size: int, **params: Any
+    ) -> Iterator[Any]:
+        """Every item under ``result_key`` of every page."""
+        for page in self.pages(client, operation, page_size=page_size, **params):
+            yield from page.get(result_key) or ()
+
+    def map(self, call: Callable[[Any], Any], items: Any) -> Iterator[Any]:
+        """``call(item)`` spread over the fan-out (e.g. one describe per listed item), in order."""
+        return self.runtime.fanout.map_ordered(call, items)
+
+    def arn(
+        self,
+        service: str,
+        resource: str,
+        *,
+        region: str | None = None,
+        account_id: str | None = None,
+    ) -> str:
+        """An ARN built with the account's real partition."""
+        region = self.region if region is None else region
+        account_id = self.account_id if account_id is None else account_id
+        return f"arn:{self.partition}:{service}:{region}:{account_id}:{resource}"
+
+    def record(self, aws_object: Mapping[str, Any], **columns: Any) -> dict[str, Any]:
+        """A record with the standard columns of this partition."""
+        columns.setdefault("account_id", self.account_id)
+        columns.setdefault("region", self.region)
+        return shape_record(aws_object, **columns)
+
+
+class AwsStream(Stream):
+    """Base of every stream. Subclasses set the class attributes and write ``fetch``."""
+
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # records are JSON-native already
+
+    iam_actions: ClassVar[tuple[str, ...]] = ()
+    scope: ClassVar[str] = REGIONAL
+    # AWS error codes that are answers, not failures (e.g. ScanNotFoundException: no findings)
+    expected_errors: ClassVar[frozenset[str]] = frozenset()
+    # AWS error codes meaning the service is not enabled in the partition
+    not_enabled_errors: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__ and not cls.__dict__.get("iam_actions"):
+            msg = f"stream {cls.__name__} must declare the IAM actions it calls (iam_actions)"
+            raise TypeError(msg)
+
+    def __init__(self, tap: Tap, runtime: Runtime | None) -> None:
+        super().__init__(tap, schema=load_schema(self.name))
+        self.runtime = runtime
+
+    @classmethod
+    def required_actions(cls, settings: Settings | None) -> tuple[str, ...]:
+        """IAM actions a sync of this stream calls with these settings."""
+        return cls.iam_actions
+
+    # partitions: ids only, never credentials
+    @property
+    def partitions(self) -> list[dict[str, Any]] | None:
+        if self.runtime is None or self.scope == ORGANIZATION:
+            return None
+        scope = self.runtime.scope
+        if self.scope == ACCOUNT:
+            return list(scope.account_partitions())
+        return list(scope.regional_partitions())
+
+    def job_params(self, context: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Per-partition inputs read from the SDK on the main thread (e.g. a bookmark)."""
+        return {}
+
+    def fetch(self, job: Job) -> Iterator[dict[str, Any]]:
+        """The records of one partition. Runs on a worker thread."""
+        raise NotImplementedError
+
+    def get_records(self, context: Mapping[str, Any] | None) -> Iterator[dict[str, Any]]:
+        if self.runtime is None:
+            return
+        yield from self.runtime.records(self, context)
+
+    def partition_failed(self, context: Mapping[str, Any] | None) -> None:
+        """Hook for incremental streams: keep the partition's previous bookmark."""
+
+
+class Runtime:
+    """Everything one sync shares: clients, the accounts entered, the fan-out, coverage."""
+
+    def __init__(self, settings: Settings, ordered_streams: Callable[[], list[AwsStream]]) -> None:
+        self.settings = settings
+        self.factory = ClientFactory(settings)
+        self.fanout = Fanout(settings.max_concurrency)
+        self.coverage = Coverage()
+        self._ordered_streams = ordered_streams
+        self._entry: Entry | None = None
+        self._scope: Scope | None = None
+        self._feeds: dict[tuple[str, str], PartitionFeed] = {}
+        self._planned = False
+
+    # accounts and regions
+    @property
+    def entry(self) -> Entry:
+        if self._entry is None:
+            self.prepare()
+        assert self._entry is not None
+        return self._entry
+
+    @property
+    def scope(self) -> Scope:
+        if self._scope is None:
+            self.prepare()
+        assert self._scope is not None
+        return self._scope
+
+    def prepare(self) -> None:
+        """Enter every account and resolve its regions; FatalError when none can be entered."""
+        if self._scope is not None:
+            return
+        try:
+            entry = enter_accounts(self.settings, self.factory, self.fanout.run_all)
+        except AccountEntryError as exc:
+            raise FatalError(f"No account could be entered: {exc}") from None
+        for account_id, reason in entry.skipped.items():
+            LOGGER.warning("Skipped account %s: %s", account_id, reason)
+            self.coverage.accounts_skipped[account_id] = reason
+        if not entry.accounts:
+            if entry.skipped:
+                reason = next(iter(entry.skipped.values()))
+                raise FatalError(f"No account could be entered: {reason}")
+            raise FatalError("No account in scope: account_ids / exclude_account_ids leave none")
+        scope = resolve_scope(self.settings, self.factory, entry.accounts, self.fanout.run_all)
+        for account_id, problem in scope.region_errors.items():
+            reason = f"could not list its enabled regions: {error_code(problem)}"
+            LOGGER.warning("Skipped account %s: %s", account_id, reason)
+            self.coverage.accounts_skipped[account_id] = reason
+        if not any(scope.regions.values()):
+            raise FatalError("No region to read: every account's regions failed or were excluded")
+        self._entry, self._scope = entry, scope
+
+    # partitions
+    @staticmethod
+    def _key(stream: AwsStream, context: Mapping[str, Any] | None) -> tuple[str, str]:
+        return stream.name, json.dumps(dict(context or {}), sort_keys=True)
+
+    def _start(self, stream: AwsStream, context: Mapping[str, Any] | None) -> PartitionFeed:
+        scope = self.scope
+        if stream.scope == ORGANIZATION or context is None:
+            account = scope.accounts[0]
+            region = home_region(account.partition)
+        else:
+            account = scope.account(context["account_id"])
+            region = context.get("region") or home_region(account.partition)
+        job = Job(self, stream, account, region, stream.job_params(context))
+        return self.fanout.start_partition(lambda: stream.fetch(job), stream.not_enabled_errors)
+
+    def _plan(self) -> None:
+        """Start every partition of every selected stream, in the order the SDK reads them."""
+        self._planned = True
+        for stream in self._ordered_streams():
+            if not stream.selected:
+                continue
+            contexts: list[dict[str, Any] | None] = []
+            contexts.extend(stream.partitions or [None])
+            for context in contexts:
+                self._feeds[self._key(stream, context)] = self._start(stream, context)
+
+    def records(
+        self, stream: AwsStream, context: Mapping[str, Any] | None
+    ) -> Iterator[dict[str, Any]]:
+        if not self._planned:
+            self._plan()
+        feed = self._feeds.pop(self._key(stream, context), None) or self._start(stream, context)
+        snapshot = copy.deepcopy(dict(stream.get_context_state(dict(context)))) if context else None
+        for page in self.fanout.consume(feed):
+            yield from page
+        failure = feed.failure
+        where = self._where(stream, context)
+        if failure is None:
+            self.coverage.record(stream.name, OK)
+            return
+        self.coverage.record(stream.name, failure.outcome, failure.code)
+        if failure.outcome == NOT_ENABLED:
+            LOGGER.info("Skipped %s: service not enabled (%s)", where, failure.code)
+        else:
+            LOGGER.warning(
+                "Skipped %s: %s (%s): %s", where, failure.code, failure.outcome, failure.message
+            )
+        if context and snapshot is not None:
+            state = stream.get_context_state(dict(context))
+            state.clear()
+            state.update(snapshot)
+        stream.partition_failed(context)
+
+    @staticmethod
+    def _where(stream: AwsStream, context: Mapping[str, Any] | None) -> str:
+        context = context or {}
+        return (
+            f"stream={stream.name} account={context.get('account_id', '-')} "
+            f"region={context.get('region', '-')}"
+        )
+
+    # end of sync
+    def finish(self, selected: list[str]) -> int:
+        """Log the coverage summary; the exit code the contract asks for."""
+        lines = self.coverage.summary_lines()
+        for line in lines:
+            LOGGER.info(line)
+        LOGGER.info("METRIC: %s", json.dumps(self.coverage.metric(), sort_keys=True))
+        problems = []
+        for name in selected:
+            counts = self.coverage.counts.get(name)
+            if not counts:
+                continue
+            bad = counts[DENIED] + counts[FAILED]
+            if bad and bad == sum(counts.values()):
+                problems.append(f"stream {name} was denied or failed in every partition")
+            elif self.settings.fail_on_access_denied and bad:
+                problems.append(
+                    f"stream {name} was denied or failed in {bad} partition(s) "
+                    "(fail_on_access_denied)"
+                )
+        if self.settings.fail_on_access_denied and self.coverage.accounts_skipped:
+            problems.append(
+                f"{len(self.coverage.accounts_skipped)} account(s) could not be "
+                "entered (fail_on_access_denied)"
+            )
+        for problem in problems:
+            LOGGER.error("Sync incomplete: %s", problem)
+        return 1 if problems else 0
+
+    def close(self) -> None:
+        self.fanout.close()

@@ -1,0 +1,77 @@
+"""The organization's accounts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from tap_aws_uvm.auth import home_region
+from tap_aws_uvm.client import ORGANIZATION, AwsStream, Job
+
+LOGGER = logging.getLogger("tap-aws-uvm")
+
+
+class AccountsStream(AwsStream):
+    """Every account of the organization (SUSPENDED ones too), read through ``role_arn``.
+
+    https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html
+    """
+
+    name = "accounts"
+    primary_keys = ("id",)
+    scope: ClassVar[str] = ORGANIZATION
+    iam_actions = ("organizations:ListAccounts", "organizations:ListTagsForResource")
+    # Not the management account or a delegated administrator: skipped, not a failure.
+    not_enabled_errors = frozenset(
+        {
+            "AWSOrganizationsNotInUseException",
+            "AccessDeniedException",
+            "AccessDenied",
+            "NoOrganizationRole",
+        }
+    )
+
+    @classmethod
+    def required_actions(cls, settings: Any) -> tuple[str, ...]:
+        if settings is not None and not settings.accounts_include_tags:
+            return ("organizations:ListAccounts",)
+        return cls.iam_actions
+
+    def fetch(self, job: Job) -> Iterator[dict[str, Any]]:
+        runtime = job.runtime
+        settings = runtime.settings
+        entry = runtime.entry
+        if not settings.role_arn:
+            raise NoOrganizationRole
+        listed = entry.organization_accounts
+        session = entry.organization_session or runtime.scope.accounts[0].session
+        organizations = runtime.factory.client(session, "organizations", home_region(job.partition))
+        if listed is None:
+            listed = list(job.paginate(organizations, "list_accounts", "Accounts", page_size=20))
+        wanted = [a for a in listed if settings.account_in_scope(a["Id"])]
+
+        def tags_of(account: dict[str, Any]) -> list[dict[str, str]]:
+            if not settings.accounts_include_tags:
+                return []
+            return list(
+                job.paginate(
+                    organizations,
+                    "list_tags_for_resource",
+                    "Tags",
+                    page_size=100,
+                    ResourceId=account["Id"],
+                )
+            )
+
+        for account, tags in zip(wanted, job.map(tags_of, wanted), strict=True):
+            yield job.record(account, account_id=account["Id"], region=None, tags=tags)
+
+
+class NoOrganizationRole(Exception):
+    """Organizations is read through role_arn; the other modes cannot serve `accounts`."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "accounts needs role_arn (access-key and role-list modes cannot read Organizations)"
+        )
