@@ -265,9 +265,8 @@ class Runtime:
         for stream in self._ordered_streams():
             if not stream.selected:
                 continue
-            contexts: list[dict[str, Any] | None] = []
-            contexts.extend(stream.partitions or [None])
-            for context in contexts:
+            partitions: list[dict[str, Any] | None] = list(stream.partitions or ())
+            for context in partitions or [None]:
                 self._feeds[self._key(stream, context)] = self._start(stream, context)
 
     def records(
@@ -286,7 +285,7 @@ class Runtime:
             return
         self.coverage.record(stream.name, failure.outcome, failure.code)
         if failure.outcome == NOT_ENABLED:
-            LOGGER.info("Skipped %s: service not enabled (%s)", where, failure.code)
+            LOGGER.info("Skipped %s: %s (not enabled): %s", where, failure.code, failure.message)
         else:
             LOGGER.warning(
                 "Skipped %s: %s (%s): %s", where, failure.code, failure.outcome, failure.message

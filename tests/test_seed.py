@@ -108,8 +108,13 @@ def sessions(endpoint: str, org: Organization) -> dict[str, boto3.Session]:
     return {a.id: _session(endpoint, a.id) for a in org.active_accounts}
 
 
-def _client(sessions: dict[str, boto3.Session], endpoint: str, account: str, service: str,
-            region: str = "us-east-1") -> Any:
+def _client(
+    sessions: dict[str, boto3.Session],
+    endpoint: str,
+    account: str,
+    service: str,
+    region: str = "us-east-1",
+) -> Any:
     return sessions[account].client(service, region_name=region, endpoint_url=endpoint)
 
 
@@ -129,7 +134,7 @@ def test_accounts_and_statuses(endpoint: str, org: Organization, sessions: dict)
     assert len(org.accounts) == 4
     assert org.accounts[0].id == MANAGEMENT_ACCOUNT_ID
     assert org.accounts[0].is_management
-    assert [a.id for a in org.active_accounts][0] == MANAGEMENT_ACCOUNT_ID
+    assert org.active_accounts[0].id == MANAGEMENT_ACCOUNT_ID
     assert len(org.active_accounts) == 3
     assert len(org.suspended_accounts) == 1
     assert len({a.id for a in org.accounts}) == 4
@@ -163,12 +168,18 @@ def test_tap_roles_live_in_their_accounts(endpoint: str, org: Organization, sess
         assert sts.get_caller_identity()["Account"] == account.id
         # the tap's way in: assume TapReadRole, land in that account
         creds = boto3.client(
-            "sts", endpoint_url=endpoint, region_name="us-east-1",
-            aws_access_key_id="testing", aws_secret_access_key="testing",
+            "sts",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
         ).assume_role(RoleArn=org.role_arn(account.id), RoleSessionName="tap")["Credentials"]
         who = boto3.client(
-            "sts", endpoint_url=endpoint, region_name="us-east-1",
-            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+            "sts",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"],
         ).get_caller_identity()
         assert who["Account"] == account.id
@@ -204,16 +215,15 @@ def test_every_partition_is_seeded(org: Organization) -> None:
     # no id is shared between two partitions
     seen: set[str] = set()
     for res in _partitions(org):
-        ids = {i.instance_id for i in res.instances} | {
-            x for v in res.network.values() for x in v
-        }
+        ids = {i.instance_id for i in res.instances} | {x for v in res.network.values() for x in v}
         assert not ids & seen
         seen |= ids
 
 
 @pytest.mark.parametrize("index", range(6))
-def test_ec2_and_network_exact(endpoint: str, org: Organization, sessions: dict,
-                               index: int) -> None:
+def test_ec2_and_network_exact(
+    endpoint: str, org: Organization, sessions: dict, index: int
+) -> None:
     res = _partitions(org)[index]
     ec2 = _client(sessions, endpoint, res.account_id, "ec2", res.region)
     reservations = _all(ec2, "describe_instances", "Reservations")
@@ -285,9 +295,8 @@ def test_eks_rds_exact(endpoint: str, org: Organization, sessions: dict, index: 
 
     rds = _client(sessions, endpoint, res.account_id, "rds", res.region)
     dbs = _all(rds, "describe_db_instances", "DBInstances")
-    assert {(d["DBInstanceIdentifier"], d["DBInstanceArn"], d["PubliclyAccessible"]) for d in dbs} == {
-        (d.identifier, d.arn, d.publicly_accessible) for d in res.rds_instances
-    }
+    got = {(d["DBInstanceIdentifier"], d["DBInstanceArn"], d["PubliclyAccessible"]) for d in dbs}
+    assert got == {(d.identifier, d.arn, d.publicly_accessible) for d in res.rds_instances}
     for db in dbs:
         assert f":{res.account_id}:" in db["DBInstanceArn"]
         assert db["DBSubnetGroup"]["DBSubnetGroupName"] == "uvm-db-subnets"
@@ -295,8 +304,9 @@ def test_eks_rds_exact(endpoint: str, org: Organization, sessions: dict, index: 
 
 
 @pytest.mark.parametrize("index", range(6))
-def test_ecr_images_and_findings_exact(endpoint: str, org: Organization, sessions: dict,
-                                       index: int) -> None:
+def test_ecr_images_and_findings_exact(
+    endpoint: str, org: Organization, sessions: dict, index: int
+) -> None:
     res = _partitions(org)[index]
     ecr = _client(sessions, endpoint, res.account_id, "ecr", res.region)
     repos = _all(ecr, "describe_repositories", "repositories")
@@ -315,8 +325,9 @@ def test_ecr_images_and_findings_exact(endpoint: str, org: Organization, session
 
     for repo in res.ecr_repositories:
         details = _all(ecr, "describe_images", "imageDetails", repositoryName=repo.name)
-        assert sorted((d["imageDigest"], tuple(sorted(d.get("imageTags", [])))) for d in details) \
-            == sorted((i.image_digest, tuple(sorted(i.image_tags))) for i in repo.images)
+        assert sorted(
+            (d["imageDigest"], tuple(sorted(d.get("imageTags", [])))) for d in details
+        ) == sorted((i.image_digest, tuple(sorted(i.image_tags))) for i in repo.images)
         for image in repo.images:
             image_id = {"imageDigest": image.image_digest}
             if image.scan is None:
@@ -326,12 +337,15 @@ def test_ecr_images_and_findings_exact(endpoint: str, org: Organization, session
                 continue
             pages = list(
                 ecr.get_paginator("describe_image_scan_findings").paginate(
-                    repositoryName=repo.name, imageId=image_id,
+                    repositoryName=repo.name,
+                    imageId=image_id,
                     PaginationConfig={"PageSize": 5},
                 )
             )
             got = [
-                f for p in pages for key in ("findings", "enhancedFindings")
+                f
+                for p in pages
+                for key in ("findings", "enhancedFindings")
                 for f in p["imageScanFindings"].get(key, [])
             ]
             assert [_finding_id(f) for f in got] == [f.finding_id for f in image.findings]
@@ -398,22 +412,33 @@ class _App:
         self.routes[path] = handler
 
 
-def _request(params: dict[str, Any], account: str = "111111111111",
-             region: str = "eu-west-1") -> AwsRequest:
+def _request(
+    params: dict[str, Any], account: str = "111111111111", region: str = "eu-west-1"
+) -> AwsRequest:
     body = json.dumps(params).encode()
     return AwsRequest(
-        service="ecr", operation="DescribeImageScanFindings", protocol="json",
-        account_id=account, region=region, method="POST", path="/", query={},
+        service="ecr",
+        operation="DescribeImageScanFindings",
+        protocol="json",
+        account_id=account,
+        region=region,
+        method="POST",
+        path="/",
+        query={},
         headers={"X-Amz-Target": "AmazonEC2ContainerRegistry_V20150921.DescribeImageScanFindings"},
-        body=body, params=params,
+        body=body,
+        params=params,
     )
 
 
 def _basic(n: int) -> dict[str, Any]:
     return {
-        "name": f"CVE-2024-{n:05d}", "severity": ("HIGH", "LOW")[n % 2],
-        "attributes": [{"key": "package_name", "value": "zlib"},
-                       {"key": "package_version", "value": f"1.{n}"}],
+        "name": f"CVE-2024-{n:05d}",
+        "severity": ("HIGH", "LOW")[n % 2],
+        "attributes": [
+            {"key": "package_name", "value": "zlib"},
+            {"key": "package_version", "value": f"1.{n}"},
+        ],
     }
 
 
@@ -425,20 +450,26 @@ def store() -> tuple[EcrScanStore, _App]:
         {
             "images": [
                 {
-                    "account_id": "111111111111", "region": "eu-west-1",
-                    "repository_name": "repo", "image_digest": "sha256:aaa",
+                    "account_id": "111111111111",
+                    "region": "eu-west-1",
+                    "repository_name": "repo",
+                    "image_digest": "sha256:aaa",
                     "image_tags": ["v1", "latest"],
                     "image_scan_completed_at": 1714564800.0,
                     "vulnerability_source_updated_at": 1714435200.0,
                     "findings": [_basic(n) for n in range(7)],
                 },
                 {
-                    "account_id": "111111111111", "region": "eu-west-1",
-                    "repository_name": "repo", "image_digest": "sha256:bbb",
+                    "account_id": "111111111111",
+                    "region": "eu-west-1",
+                    "repository_name": "repo",
+                    "image_digest": "sha256:bbb",
                     "image_scan_status": {"status": "ACTIVE", "description": "continuous"},
                     "enhanced_findings": [
-                        {"findingArn": f"arn:aws:inspector2:eu-west-1:111111111111:finding/{n}",
-                         "severity": "CRITICAL"}
+                        {
+                            "findingArn": f"arn:aws:inspector2:eu-west-1:111111111111:finding/{n}",
+                            "severity": "CRITICAL",
+                        }
                         for n in range(2)
                     ],
                 },
@@ -457,8 +488,11 @@ def _call(app: _App, params: dict[str, Any], **kw: Any) -> tuple[int, dict[str, 
 
 def test_handler_pages_findings(store: tuple[EcrScanStore, _App]) -> None:
     _, app = store
-    params: dict[str, Any] = {"repositoryName": "repo", "imageId": {"imageDigest": "sha256:aaa"},
-                              "maxResults": 3}
+    params: dict[str, Any] = {
+        "repositoryName": "repo",
+        "imageId": {"imageDigest": "sha256:aaa"},
+        "maxResults": 3,
+    }
     names: list[str] = []
     pages = 0
     while True:
@@ -468,7 +502,7 @@ def test_handler_pages_findings(store: tuple[EcrScanStore, _App]) -> None:
         assert status == 200
         pages += 1
         findings = body["imageScanFindings"]
-        assert findings["findingSeverityCounts"] == {"HIGH": 3, "LOW": 4}
+        assert findings["findingSeverityCounts"] == {"HIGH": 4, "LOW": 3}
         assert findings["imageScanCompletedAt"] == 1714564800.0
         assert "enhancedFindings" not in findings
         assert body["imageScanStatus"]["status"] == "COMPLETE"
@@ -491,8 +525,9 @@ def test_handler_pages_findings(store: tuple[EcrScanStore, _App]) -> None:
 
 def test_handler_enhanced_and_errors(store: tuple[EcrScanStore, _App]) -> None:
     scans, app = store
-    result = _call(app, {"repositoryName": "repo", "imageId": {"imageDigest": "sha256:bbb"},
-                         "maxResults": 1})
+    result = _call(
+        app, {"repositoryName": "repo", "imageId": {"imageDigest": "sha256:bbb"}, "maxResults": 1}
+    )
     assert result is not None
     _, body = result
     assert body["imageScanStatus"]["status"] == "ACTIVE"
@@ -506,28 +541,56 @@ def test_handler_enhanced_and_errors(store: tuple[EcrScanStore, _App]) -> None:
         ({"repositoryName": "repo", "imageId": {"imageDigest": "sha256:ccc"}}, {}),
         ({"repositoryName": "other", "imageId": {"imageDigest": "sha256:aaa"}}, {}),
         ({"repositoryName": "repo", "imageId": {"imageTag": "nope"}}, {}),
-        ({"repositoryName": "repo", "imageId": {"imageDigest": "sha256:aaa"}},
-         {"region": "us-east-1"}),
-        ({"repositoryName": "repo", "imageId": {"imageDigest": "sha256:aaa"}},
-         {"account": "222222222222"}),
-        ({"repositoryName": "repo", "imageId": {"imageDigest": "sha256:aaa"},
-          "registryId": "222222222222"}, {}),
+        (
+            {"repositoryName": "repo", "imageId": {"imageDigest": "sha256:aaa"}},
+            {"region": "us-east-1"},
+        ),
+        (
+            {"repositoryName": "repo", "imageId": {"imageDigest": "sha256:aaa"}},
+            {"account": "222222222222"},
+        ),
+        (
+            {
+                "repositoryName": "repo",
+                "imageId": {"imageDigest": "sha256:aaa"},
+                "registryId": "222222222222",
+            },
+            {},
+        ),
     ):
         assert _call(app, params, **kw) is None
     # cross-account read of the registry that holds the image
-    assert _call(app, {"repositoryName": "repo", "imageId": {"imageDigest": "sha256:aaa"},
-                       "registryId": "111111111111"}, account="222222222222") is not None
+    assert (
+        _call(
+            app,
+            {
+                "repositoryName": "repo",
+                "imageId": {"imageDigest": "sha256:aaa"},
+                "registryId": "111111111111",
+            },
+            account="222222222222",
+        )
+        is not None
+    )
 
     for bad in (0, 1001, "5"):
-        result = _call(app, {"repositoryName": "repo", "imageId": {"imageDigest": "sha256:aaa"},
-                             "maxResults": bad})
+        result = _call(
+            app,
+            {"repositoryName": "repo", "imageId": {"imageDigest": "sha256:aaa"}, "maxResults": bad},
+        )
         assert result is not None
         assert result[0] == 400
         assert result[1]["__type"] == "InvalidParameterException"
     other_token = base64.urlsafe_b64encode(b'{"o": 1, "d": "nothing"}').decode()
     for token in ("garbage!", other_token):
-        result = _call(app, {"repositoryName": "repo", "imageId": {"imageDigest": "sha256:aaa"},
-                             "nextToken": token})
+        result = _call(
+            app,
+            {
+                "repositoryName": "repo",
+                "imageId": {"imageDigest": "sha256:aaa"},
+                "nextToken": token,
+            },
+        )
         assert result is not None
         assert result[0] == 400
 
@@ -549,21 +612,32 @@ def test_handler_through_the_emulator() -> None:
         small = seed_organization(url, regions=("us-east-1",), members=0, suspended=0)
         assert small.findings_served_by == "emulator"
         res = small.resources(MANAGEMENT_ACCOUNT_ID, "us-east-1")
-        ecr = boto3.client("ecr", endpoint_url=url, region_name="us-east-1",
-                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        ecr = boto3.client(
+            "ecr",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
         for repo in res.ecr_repositories:
             for image in repo.images:
                 image_id = {"imageDigest": image.image_digest}
                 if image.scan is None:
                     with pytest.raises(ClientError) as raised:
-                        ecr.describe_image_scan_findings(repositoryName=repo.name,
-                                                         imageId=image_id)
+                        ecr.describe_image_scan_findings(repositoryName=repo.name, imageId=image_id)
                     assert raised.value.response["Error"]["Code"] == "ScanNotFoundException"
                     continue
-                pages = list(ecr.get_paginator("describe_image_scan_findings").paginate(
-                    repositoryName=repo.name, imageId=image_id, PaginationConfig={"PageSize": 2}))
-                got = [f for p in pages for k in ("findings", "enhancedFindings")
-                       for f in p["imageScanFindings"].get(k, [])]
+                pages = list(
+                    ecr.get_paginator("describe_image_scan_findings").paginate(
+                        repositoryName=repo.name, imageId=image_id, PaginationConfig={"PageSize": 2}
+                    )
+                )
+                got = [
+                    f
+                    for p in pages
+                    for k in ("findings", "enhancedFindings")
+                    for f in p["imageScanFindings"].get(k, [])
+                ]
                 assert [_finding_id(f) for f in got] == [f.finding_id for f in image.findings]
                 assert len(pages) == max(1, -(-len(image.findings) // 2))
     finally:

@@ -48,8 +48,14 @@ class Emulator:
         port_file = workdir / "port"
         output = workdir / "output.log"
         command = [
-            sys.executable, "-m", "tap_aws_uvm.emulator", "serve",
-            "--port", "0", "--port-file", str(port_file),
+            sys.executable,
+            "-m",
+            "tap_aws_uvm.emulator",
+            "serve",
+            "--port",
+            "0",
+            "--port-file",
+            str(port_file),
         ]
         if log_file:
             command += ["--log-file", str(log_file)]

@@ -211,7 +211,9 @@ def _decode_token(token: Any, digest: str) -> int | None:
 def install(app: EmulatorApp, store: EcrScanStore | None = None) -> EcrScanStore:
     """Register the ``DescribeImageScanFindings`` handler and the ``ecr-scans/*`` routes."""
     store = store or EcrScanStore()
-    app.add_operation_handler("ecr", "DescribeImageScanFindings", store.describe_image_scan_findings)
+    app.add_operation_handler(
+        "ecr", "DescribeImageScanFindings", store.describe_image_scan_findings
+    )
     app.add_control_route(LOAD_ROUTE, store.load)
     app.add_control_route(RESET_ROUTE, store.reset)
     return store

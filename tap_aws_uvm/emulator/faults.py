@@ -32,15 +32,31 @@ ERRORS: dict[str, dict[str, tuple[int, str, str]]] = {
     # What AWS answers for a region that is not enabled for the account.
     "disabled_region": {
         "ec2": (401, "AuthFailure", "AWS was not able to validate the provided access credentials"),
-        "query": (403, "InvalidClientTokenId", "The security token included in the request is invalid."),
-        "json": (403, "UnrecognizedClientException", "The security token included in the request is invalid."),
-        "rest-xml": (403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."),
+        "query": (
+            403,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        ),
+        "json": (
+            403,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ),
+        "rest-xml": (
+            403,
+            "InvalidAccessKeyId",
+            "The AWS Access Key Id you provided does not exist in our records.",
+        ),
     },
     # Requests signed with an expired session token.
     "expired_token": {
         "ec2": (400, "RequestExpired", "Request has expired."),
         "query": (403, "ExpiredToken", "The security token included in the request is expired"),
-        "json": (400, "ExpiredTokenException", "The security token included in the request is expired"),
+        "json": (
+            400,
+            "ExpiredTokenException",
+            "The security token included in the request is expired",
+        ),
         "rest-xml": (400, "ExpiredToken", "The provided token has expired."),
     },
 }
@@ -74,11 +90,17 @@ def error_response(protocol: str, code: str, message: str, status: int) -> AwsRe
     family = _protocol_family(protocol)
     if family == "json":
         body = json.dumps({"__type": code, "message": message}).encode()
-        content_type = "application/json" if protocol == "rest-json" else "application/x-amz-json-1.1"
+        content_type = (
+            "application/json" if protocol == "rest-json" else "application/x-amz-json-1.1"
+        )
         return AwsResponse(
             status,
             body,
-            {"Content-Type": content_type, "x-amzn-ErrorType": code, "x-amzn-RequestId": request_id},
+            {
+                "Content-Type": content_type,
+                "x-amzn-ErrorType": code,
+                "x-amzn-RequestId": request_id,
+            },
         )
     code_x, message_x = escape(code), escape(message)
     if family == "ec2":
@@ -150,7 +172,9 @@ class Faults:
             return False
         return self.rng.random() < self.throttle_rate
 
-    def is_denied(self, account: str, region: str, services: tuple[str, ...], operation: str) -> bool:
+    def is_denied(
+        self, account: str, region: str, services: tuple[str, ...], operation: str
+    ) -> bool:
         return any(
             _matches(rule, "account", account)
             and _matches(rule, "region", region)

@@ -188,12 +188,22 @@ def parse_time_us(value: Any) -> int:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+_DAY_PREFIX: dict[int, str] = {}
+
+
 def iso_from_us(us: int) -> str:
-    """Epoch microseconds -> ``2024-01-02T03:04:05.678Z`` (milliseconds, as Security Hub)."""
-    dt = _EPOCH + timedelta(microseconds=us)
-    if us % 1000:
-        return dt.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    """Epoch microseconds -> ``2024-01-02T03:04:05.678Z`` (milliseconds, as Security Hub;
+    microseconds when the value has them)."""
+    days, rem = divmod(us, 86_400_000_000)
+    prefix = _DAY_PREFIX.get(days)
+    if prefix is None:
+        prefix = _DAY_PREFIX[days] = (_EPOCH + timedelta(days=days)).strftime("%Y-%m-%dT")
+    secs, frac = divmod(rem, 1_000_000)
+    hours, secs = divmod(secs, 3600)
+    minutes, secs = divmod(secs, 60)
+    if frac % 1000:
+        return f"{prefix}{hours:02d}:{minutes:02d}:{secs:02d}.{frac:06d}Z"
+    return f"{prefix}{hours:02d}:{minutes:02d}:{secs:02d}.{frac // 1000:03d}Z"
 
 
 def epoch_from_us(us: int) -> float | int:
@@ -207,13 +217,27 @@ def epoch_from_us(us: int) -> float | int:
 
 _SEVERITIES = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 _SEV_NORMALIZED = {"INFORMATIONAL": 0, "LOW": 20, "MEDIUM": 50, "HIGH": 75, "CRITICAL": 95}
-_SEV_WEIGHTS = (10, 25, 35, 20, 10)
-_WORKFLOW = ("NEW", "NOTIFIED", "RESOLVED", "SUPPRESSED")
-_WORKFLOW_WEIGHTS = (50, 20, 20, 10)
 _WORKFLOW_STATE = {"NEW": "NEW", "NOTIFIED": "ASSIGNED", "RESOLVED": "RESOLVED",
                    "SUPPRESSED": "DEFERRED"}
-_INSPECTOR_STATUS = ("ACTIVE", "SUPPRESSED", "CLOSED")
-_INSPECTOR_STATUS_WEIGHTS = (70, 10, 20)
+
+
+def _table(*weighted: tuple[str, int]) -> tuple[str, ...]:
+    """A 100-slot lookup table for a weighted choice from 7 random bits."""
+    out: list[str] = []
+    for value, weight in weighted:
+        out.extend([value] * weight)
+    assert len(out) == 100
+    return tuple(out)
+
+
+_SEV_TABLE = _table(("INFORMATIONAL", 10), ("LOW", 25), ("MEDIUM", 35), ("HIGH", 20),
+                    ("CRITICAL", 10))
+_WORKFLOW_TABLE = _table(("NEW", 50), ("NOTIFIED", 20), ("RESOLVED", 20), ("SUPPRESSED", 10))
+_RECORD_TABLE = _table(("ACTIVE", 80), ("ARCHIVED", 20))
+_COMPLIANCE_TABLE = _table(("PASSED", 30), ("FAILED", 50), ("WARNING", 10),
+                           ("NOT_AVAILABLE", 10))
+_I2_STATUS_TABLE = _table(("ACTIVE", 70), ("SUPPRESSED", 10), ("CLOSED", 20))
+_FIX_TABLE = _table(("YES", 60), ("NO", 30), ("PARTIAL", 10))
 _CONTROLS = (
     ("EC2.8", "EC2 instances should use Instance Metadata Service Version 2 (IMDSv2)"),
     ("S3.1", "S3 general purpose buckets should have block public access settings enabled"),
@@ -234,29 +258,58 @@ _GUARDDUTY_TYPES = (
     "UnauthorizedAccess:EC2/SSHBruteForce",
     "CryptoCurrency:EC2/BitcoinTool.B!DNS",
 )
+_CVSS_VECTOR = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+_DAY = 86_400_000_000
+_HOUR = 3_600_000_000
 
 
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+class _Bits:
+    """A stream of random bits: one ``getrandbits`` call feeds many draws (fast, seeded)."""
+
+    __slots__ = ("n", "rng", "v")
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.v = 0
+        self.n = 0
+
+    def take(self, nbits: int) -> int:
+        if self.n < nbits:
+            self.v |= self.rng.getrandbits(2048) << self.n
+            self.n += 2048
+        x = self.v & ((1 << nbits) - 1)
+        self.v >>= nbits
+        self.n -= nbits
+        return x
+
+    def hex(self, n: int) -> str:
+        return f"{self.take(4 * n):0{n}x}"
+
+    def uuid4(self) -> str:
+        h = self.hex(32)
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+    def below(self, n: int) -> int:
+        return self.take(40) % n
+
+    def pct(self, table: tuple[str, ...]) -> str:
+        return table[self.take(16) % 100]
+
+    def score(self) -> float:
+        return (self.take(16) % 91 + 10) / 10  # 1.0 .. 10.0
 
 
-def _hex(rng: random.Random, n: int) -> str:
-    return f"{rng.getrandbits(4 * n):0{n}x}"
-
-
-def _severity(rng: random.Random) -> str:
-    return rng.choices(_SEVERITIES, _SEV_WEIGHTS)[0]
-
-
-def _spread(rng: random.Random, count: int, start_us: int, end_us: int) -> list[int]:
-    """Sorted-free UpdatedAt values in [start, end] at millisecond precision, with some ties."""
-    lo, hi = start_us // 1000, end_us // 1000
+def _spread(bits: _Bits, count: int, start_us: int, end_us: int) -> list[int]:
+    """UpdatedAt values in [start, end] at millisecond precision, with exact ties."""
+    lo, span = -(-start_us // 1000), end_us // 1000 - -(-start_us // 1000) + 1
+    if span <= 0:
+        raise ValueError("no millisecond between start and end")
     out: list[int] = []
     for i in range(count):
         if i % 10 == 9 and out:
-            out.append(out[-1])  # deliberate exact ties: bookmarks must use >= and ids
+            out.append(out[-1])  # deliberate ties: bookmarks must compare >= and use ids
         else:
-            out.append(rng.randint(lo, hi) * 1000)
+            out.append((lo + bits.below(span)) * 1000)
     return out
 
 
@@ -274,10 +327,12 @@ def generated_findings(
 ) -> list[dict[str, Any]]:
     """The findings ``findings/generate`` stores: a pure, deterministic function.
 
-    ``start``/``end`` bound ``UpdatedAt`` (inclusive; ISO strings, epoch seconds or datetimes).
-    ``aws_account_ids`` spreads the findings' own account (an administrator account sees its
-    members' findings); default: ``[account_id]``. The same arguments give the same findings in
-    any process (``random.Random`` seeded with a string is stable across runs).
+    ``start``/``end`` bound ``UpdatedAt`` (inclusive; ISO strings, epoch seconds or datetimes;
+    millisecond precision). ``aws_account_ids`` spreads the findings' own account (an
+    administrator account sees its members' findings); default ``[account_id]``. The same
+    arguments give the same findings in any process (``random.Random`` seeded with a string is
+    stable across runs and platforms). About 1/10 of the findings share the UpdatedAt of the
+    finding before them.
     """
     if service not in SERVICES:
         raise ValueError(f"service must be one of {SERVICES}, not {service!r}")
@@ -286,29 +341,26 @@ def generated_findings(
     start_us, end_us = parse_time_us(start), parse_time_us(end)
     if end_us < start_us:
         raise ValueError("end is before start")
-    members = list(aws_account_ids or [account_id])
-    rng = random.Random(f"{service}|{account_id}|{region}|{seed}")
-    updated = _spread(rng, count, start_us, end_us)
+    members = [str(a) for a in (aws_account_ids or [account_id])]
+    bits = _Bits(random.Random(f"{service}|{account_id}|{region}|{seed}"))
+    updated = _spread(bits, count, start_us, end_us)
     make = _asff if service == SECURITYHUB else _inspector
     return [
-        make(rng, i, members[i % len(members)], region, partition, updated[i])
+        make(bits, i, members[i % len(members)], region, partition, updated[i])
         for i in range(count)
     ]
 
 
 def _asff(
-    rng: random.Random, i: int, account: str, region: str, partition: str, updated_us: int
+    bits: _Bits, i: int, account: str, region: str, partition: str, updated_us: int
 ) -> dict[str, Any]:
-    created_us = updated_us - rng.randint(0, 30 * 86_400) * 1_000_000
-    first_us = created_us
-    last_us = updated_us - rng.randint(0, 3600) * 1_000_000
-    last_us = max(last_us, first_us)
-    label = _severity(rng)
-    normalized = _SEV_NORMALIZED[label]
-    record_state = "ARCHIVED" if rng.random() < 0.2 else "ACTIVE"
-    workflow = rng.choices(_WORKFLOW, _WORKFLOW_WEIGHTS)[0]
+    created_us = updated_us - bits.below(30 * 86_400) * 1_000_000
+    last_us = max(created_us, updated_us - bits.below(3600) * 1_000_000)
+    label = bits.pct(_SEV_TABLE)
+    record_state = bits.pct(_RECORD_TABLE)
+    workflow = bits.pct(_WORKFLOW_TABLE)
     kind = i % 3
-    instance_id = f"i-{_hex(rng, 17)}"
+    instance_id = f"i-{bits.hex(17)}"
     ec2 = {
         "Type": "AwsEc2Instance",
         "Id": f"arn:{partition}:ec2:{region}:{account}:instance/{instance_id}",
@@ -318,39 +370,29 @@ def _asff(
         "Details": {
             "AwsEc2Instance": {
                 "Type": ("t3.micro", "m5.large", "c6i.xlarge")[i % 3],
-                "ImageId": f"ami-{_hex(rng, 17)}",
-                "IpV4Addresses": [f"10.{i % 256}.{(i // 256) % 256}.{rng.randint(1, 254)}"],
-                "VpcId": f"vpc-{_hex(rng, 17)}",
-                "SubnetId": f"subnet-{_hex(rng, 17)}",
-                "LaunchedAt": iso_from_us(created_us - 86_400_000_000),
+                "ImageId": f"ami-{bits.hex(17)}",
+                "IpV4Addresses": [f"10.{i % 256}.{(i // 256) % 256}.{1 + bits.below(254)}"],
+                "VpcId": f"vpc-{bits.hex(17)}",
+                "SubnetId": f"subnet-{bits.hex(17)}",
+                "LaunchedAt": iso_from_us(created_us - _DAY),
             }
         },
     }
-    common: dict[str, Any] = {
-        "SchemaVersion": "2018-10-08",
-        "AwsAccountId": account,
-        "Region": region,
-        "CreatedAt": iso_from_us(created_us),
-        "UpdatedAt": iso_from_us(updated_us),
-        "FirstObservedAt": iso_from_us(first_us),
-        "LastObservedAt": iso_from_us(last_us),
-        "Severity": {"Label": label, "Normalized": normalized, "Original": label},
-        "WorkflowState": _WORKFLOW_STATE[workflow],
-        "Workflow": {"Status": workflow},
-        "RecordState": record_state,
-    }
+    finding: dict[str, Any] = {"SchemaVersion": "2018-10-08"}
     if kind == 0:  # Security Hub CSPM control finding
         control, title = _CONTROLS[i % len(_CONTROLS)]
-        std = "standards/aws-foundational-security-best-practices/v/1.0.0"
         fid = (f"arn:{partition}:securityhub:{region}:{account}:subscription/"
-               f"aws-foundational-security-best-practices/v/1.0.0/{control}/finding/{_uuid(rng)}")
+               f"aws-foundational-security-best-practices/v/1.0.0/{control}/finding/"
+               f"{bits.uuid4()}")
         product_arn = f"arn:{partition}:securityhub:{region}::product/aws/securityhub"
-        compliance = rng.choice(("PASSED", "FAILED", "FAILED", "WARNING", "NOT_AVAILABLE"))
-        finding = {
+        types = ["Software and Configuration Checks/Industry and Regulatory Standards"]
+        finding.update({
             "Id": fid,
             "ProductArn": product_arn,
             "GeneratorId": f"security-control/{control}",
-            "Types": ["Software and Configuration Checks/Industry and Regulatory Standards"],
+            "AwsAccountId": account,
+            "Region": region,
+            "Types": types,
             "Title": title,
             "Description": f"This control checks: {title.lower()}.",
             "Remediation": {"Recommendation": {
@@ -359,7 +401,7 @@ def _asff(
                 "Url": f"https://docs.aws.amazon.com/console/securityhub/{control}/remediation",
             }},
             "ProductFields": {
-                "RelatedAWSResources:0/name": f"securityhub-{control.lower()}-{_hex(rng, 8)}",
+                "RelatedAWSResources:0/name": f"securityhub-{control.lower()}-{bits.hex(8)}",
                 "RelatedAWSResources:0/type": "AWS::Config::ConfigRule",
                 "aws/securityhub/ProductName": "Security Hub",
                 "aws/securityhub/CompanyName": "AWS",
@@ -370,34 +412,33 @@ def _asff(
             "CompanyName": "AWS",
             "Resources": [ec2],
             "Compliance": {
-                "Status": compliance,
+                "Status": bits.pct(_COMPLIANCE_TABLE),
                 "SecurityControlId": control,
-                "AssociatedStandards": [{"StandardsId": std}],
+                "AssociatedStandards": [{
+                    "StandardsId": "standards/aws-foundational-security-best-practices/v/1.0.0"
+                }],
             },
-            "FindingProviderFields": {
-                "Severity": {"Label": label, "Original": label},
-                "Types": ["Software and Configuration Checks/Industry and Regulatory Standards"],
-            },
-        }
+            "FindingProviderFields": {"Severity": {"Label": label, "Original": label},
+                                      "Types": types},
+        })
     elif kind == 1:  # Inspector finding imported into Security Hub
         name, version, fixed, manager = _PACKAGES[i % len(_PACKAGES)]
-        cve = f"CVE-20{rng.randint(18, 24)}-{rng.randint(1000, 49999)}"
-        fid = f"arn:{partition}:inspector2:{region}:{account}:finding/{_hex(rng, 32)}"
+        cve = f"CVE-20{18 + bits.below(7)}-{1000 + bits.below(49000)}"
+        fid = f"arn:{partition}:inspector2:{region}:{account}:finding/{bits.hex(32)}"
         product_arn = f"arn:{partition}:securityhub:{region}::product/aws/inspector"
-        fix = rng.choice(("YES", "NO", "PARTIAL"))
-        exploit = rng.choice(("YES", "NO"))
-        score = round(rng.uniform(1.0, 10.0), 1)
-        finding = {
+        score = bits.score()
+        types = ["Software and Configuration Checks/Vulnerabilities/CVE"]
+        finding.update({
             "Id": fid,
             "ProductArn": product_arn,
             "GeneratorId": "AWSInspector",
-            "Types": ["Software and Configuration Checks/Vulnerabilities/CVE"],
+            "AwsAccountId": account,
+            "Region": region,
+            "Types": types,
             "Title": f"{cve} - {name}",
             "Description": f"A vulnerability in {name} {version} allows remote attackers to "
                            "cause a denial of service.",
-            "Remediation": {"Recommendation": {
-                "Text": f"Upgrade {name} to {fixed} or later.",
-            }},
+            "Remediation": {"Recommendation": {"Text": f"Upgrade {name} to {fixed} or later."}},
             "ProductFields": {
                 "aws/inspector/ProductVersion": "2",
                 "aws/inspector/FindingStatus": "ACTIVE",
@@ -416,41 +457,40 @@ def _asff(
                     "Architecture": "x86_64", "PackageManager": manager,
                     "FixedInVersion": fixed, "Remediation": f"Upgrade to {fixed}",
                 }],
-                "Cvss": [{"Version": "3.1", "BaseScore": score,
-                          "BaseVector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H",
+                "Cvss": [{"Version": "3.1", "BaseScore": score, "BaseVector": _CVSS_VECTOR,
                           "Source": "NVD"}],
                 "Vendor": {"Name": "NVD", "Url": f"https://nvd.nist.gov/vuln/detail/{cve}",
                            "VendorSeverity": label,
-                           "VendorCreatedAt": iso_from_us(created_us - 90 * 86_400_000_000),
-                           "VendorUpdatedAt": iso_from_us(created_us - 10 * 86_400_000_000)},
+                           "VendorCreatedAt": iso_from_us(created_us - 90 * _DAY),
+                           "VendorUpdatedAt": iso_from_us(created_us - 10 * _DAY)},
                 "ReferenceUrls": [f"https://nvd.nist.gov/vuln/detail/{cve}"],
-                "FixAvailable": fix,
-                "ExploitAvailable": exploit,
+                "FixAvailable": bits.pct(_FIX_TABLE),
+                "ExploitAvailable": ("YES", "NO")[bits.take(1)],
             }],
-            "FindingProviderFields": {
-                "Severity": {"Label": label, "Original": label},
-                "Types": ["Software and Configuration Checks/Vulnerabilities/CVE"],
-            },
-        }
+            "FindingProviderFields": {"Severity": {"Label": label, "Original": label},
+                                      "Types": types},
+        })
     else:  # GuardDuty finding imported into Security Hub
         gd_type = _GUARDDUTY_TYPES[i % len(_GUARDDUTY_TYPES)]
-        detector = _hex(rng, 32)
-        gd_id = _hex(rng, 32)
+        detector = bits.hex(32)
         fid = (f"arn:{partition}:guardduty:{region}:{account}:detector/{detector}/"
-               f"finding/{gd_id}")
+               f"finding/{bits.hex(32)}")
         product_arn = f"arn:{partition}:securityhub:{region}::product/aws/guardduty"
-        finding = {
+        finding.update({
             "Id": fid,
             "ProductArn": product_arn,
             "GeneratorId": f"arn:{partition}:guardduty:{region}:{account}:detector/{detector}",
+            "AwsAccountId": account,
+            "Region": region,
             "Types": [f"TTPs/{gd_type.split(':')[0]}/{gd_type}"],
             "Title": f"Unusual activity: {gd_type}",
             "Description": f"EC2 instance {instance_id} is behaving in a way that may indicate "
                            f"{gd_type}.",
             "SourceUrl": f"https://console.aws.amazon.com/guardduty/home?region={region}",
             "ProductFields": {
-                "aws/guardduty/service/count": str(rng.randint(1, 500)),
-                "aws/guardduty/service/archived": str(record_state == "ARCHIVED").lower(),
+                "aws/guardduty/service/count": str(1 + bits.below(500)),
+                "aws/guardduty/service/archived": "true" if record_state == "ARCHIVED"
+                else "false",
                 "aws/securityhub/ProductName": "GuardDuty",
                 "aws/securityhub/CompanyName": "Amazon",
                 "aws/securityhub/FindingId": f"{product_arn}/{fid}",
@@ -459,51 +499,52 @@ def _asff(
             "CompanyName": "Amazon",
             "Resources": [ec2],
             "FindingProviderFields": {
-                "Severity": {"Label": label, "Original": str(rng.choice((2, 5, 8)))},
+                "Severity": {"Label": label, "Original": ("2", "5", "8")[bits.below(3)]},
                 "Types": [f"TTPs/{gd_type}"],
             },
-        }
-    finding.update(common)
+        })
+    finding.update({
+        "CreatedAt": iso_from_us(created_us),
+        "UpdatedAt": iso_from_us(updated_us),
+        "FirstObservedAt": iso_from_us(created_us),
+        "LastObservedAt": iso_from_us(last_us),
+        "Severity": {"Label": label, "Normalized": _SEV_NORMALIZED[label], "Original": label},
+        "WorkflowState": _WORKFLOW_STATE[workflow],
+        "Workflow": {"Status": workflow},
+        "RecordState": record_state,
+    })
     return finding
 
 
 def _inspector(
-    rng: random.Random, i: int, account: str, region: str, partition: str, updated_us: int
+    bits: _Bits, i: int, account: str, region: str, partition: str, updated_us: int
 ) -> dict[str, Any]:
-    first_us = updated_us - rng.randint(0, 60 * 86_400) * 1_000_000
-    last_us = max(first_us, updated_us - rng.randint(0, 3600) * 1_000_000)
-    severity = "UNTRIAGED" if i % 97 == 96 else _severity(rng)
-    status = rng.choices(_INSPECTOR_STATUS, _INSPECTOR_STATUS_WEIGHTS)[0]
+    first_us = updated_us - bits.below(60 * 86_400) * 1_000_000
+    last_us = max(first_us, updated_us - bits.below(3600) * 1_000_000)
+    severity = "UNTRIAGED" if i % 97 == 96 else bits.pct(_SEV_TABLE)
     network = i % 5 == 4
-    arn = f"arn:{partition}:inspector2:{region}:{account}:finding/{_hex(rng, 32)}"
-    if i % 2 == 0:
-        instance_id = f"i-{_hex(rng, 17)}"
+    arn = f"arn:{partition}:inspector2:{region}:{account}:finding/{bits.hex(32)}"
+    resource: dict[str, Any]
+    if network or i % 2 == 0:
         resource = {
             "type": "AWS_EC2_INSTANCE",
-            "id": instance_id,
+            "id": f"i-{bits.hex(17)}",
             "partition": partition,
             "region": region,
             "tags": {"Name": f"app-{i % 40}"},
             "details": {"awsEc2Instance": {
-                "type": ("t3.micro", "m5.large")[i % 2 // 1 % 2],
-                "imageId": f"ami-{_hex(rng, 17)}",
-                "ipV4Addresses": [f"10.1.{i % 256}.{rng.randint(1, 254)}"],
-                "vpcId": f"vpc-{_hex(rng, 17)}",
-                "subnetId": f"subnet-{_hex(rng, 17)}",
-                "launchedAt": epoch_from_us(first_us - 86_400_000_000),
+                "type": ("t3.micro", "m5.large")[bits.take(1)],
+                "imageId": f"ami-{bits.hex(17)}",
+                "ipV4Addresses": [f"10.1.{i % 256}.{1 + bits.below(254)}"],
+                "vpcId": f"vpc-{bits.hex(17)}",
+                "subnetId": f"subnet-{bits.hex(17)}",
+                "launchedAt": epoch_from_us(first_us - _DAY),
                 "platform": "AMAZON_LINUX_2",
             }},
         }
-    elif network:
-        resource = {
-            "type": "AWS_EC2_INSTANCE",
-            "id": f"i-{_hex(rng, 17)}",
-            "partition": partition,
-            "region": region,
-        }
     else:
         repo = f"service-{i % 30}"
-        digest = f"sha256:{_hex(rng, 64)}"
+        digest = f"sha256:{bits.hex(64)}"
         resource = {
             "type": "AWS_ECR_CONTAINER_IMAGE",
             "id": f"arn:{partition}:ecr:{region}:{account}:repository/{repo}/{digest}",
@@ -512,14 +553,13 @@ def _inspector(
             "details": {"awsEcrContainerImage": {
                 "repositoryName": repo,
                 "imageTags": [f"v{i % 9}.{i % 7}"],
-                "pushedAt": epoch_from_us(first_us - 3_600_000_000),
+                "pushedAt": epoch_from_us(first_us - _HOUR),
                 "architecture": "amd64",
                 "imageHash": digest,
                 "registry": account,
                 "platform": "LINUX",
             }},
         }
-    score = round(rng.uniform(0.0, 10.0), 1)
     finding: dict[str, Any] = {
         "findingArn": arn,
         "awsAccountId": account,
@@ -528,11 +568,11 @@ def _inspector(
         "firstObservedAt": epoch_from_us(first_us),
         "lastObservedAt": epoch_from_us(last_us),
         "updatedAt": epoch_from_us(updated_us),
-        "status": status,
+        "status": bits.pct(_I2_STATUS_TABLE),
         "resources": [resource],
     }
     if network:
-        port = rng.choice((22, 80, 443, 3389, 5432))
+        port = (22, 80, 443, 3389, 5432)[bits.below(5)]
         finding.update({
             "title": f"Port {port} is reachable from an Internet Gateway",
             "description": f"On the instance, port {port} is reachable from an Internet Gateway.",
@@ -543,56 +583,54 @@ def _inspector(
                 "openPortRange": {"begin": port, "end": port},
                 "protocol": "TCP",
                 "networkPath": {"steps": [
-                    {"componentId": f"igw-{_hex(rng, 17)}", "componentType": "AWS::EC2::InternetGateway"},
-                    {"componentId": f"sg-{_hex(rng, 17)}", "componentType": "AWS::EC2::SecurityGroup"},
+                    {"componentId": f"igw-{bits.hex(17)}",
+                     "componentType": "AWS::EC2::InternetGateway"},
+                    {"componentId": f"sg-{bits.hex(17)}",
+                     "componentType": "AWS::EC2::SecurityGroup"},
                 ]},
             },
         })
-    else:
-        name, version, fixed, manager = _PACKAGES[i % len(_PACKAGES)]
-        cve = f"CVE-20{rng.randint(18, 24)}-{rng.randint(1000, 49999)}"
-        fix = rng.choice(("YES", "NO", "PARTIAL"))
-        exploit = rng.choice(("YES", "NO"))
-        finding.update({
-            "title": f"{cve} - {name}",
-            "description": f"A flaw in {name} {version} may allow a remote attacker to execute "
-                           "arbitrary code.",
-            "remediation": {"recommendation": {
-                "text": f"Upgrade {name} to {fixed}.",
-                "Url": f"https://nvd.nist.gov/vuln/detail/{cve}",
-            }},
-            "inspectorScore": score,
-            "inspectorScoreDetails": {"adjustedCvss": {
-                "scoreSource": "NVD", "cvssSource": "NVD", "version": "3.1", "score": score,
-                "scoringVector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
-                "adjustments": [],
-            }},
-            "packageVulnerabilityDetails": {
-                "vulnerabilityId": cve,
-                "vulnerablePackages": [{
-                    "name": name, "version": version, "epoch": 0, "release": "1",
-                    "arch": "X86_64", "packageManager": manager, "fixedInVersion": fixed,
-                    "remediation": f"Upgrade to {fixed}",
-                }],
-                "source": "NVD",
-                "cvss": [{"baseScore": score, "scoringVector":
-                          "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
-                          "version": "3.1", "source": "NVD"}],
-                "relatedVulnerabilities": [],
-                "sourceUrl": f"https://nvd.nist.gov/vuln/detail/{cve}",
-                "vendorSeverity": severity.title(),
-                "vendorCreatedAt": epoch_from_us(first_us - 90 * 86_400_000_000),
-                "vendorUpdatedAt": epoch_from_us(first_us - 5 * 86_400_000_000),
-                "referenceUrls": [f"https://nvd.nist.gov/vuln/detail/{cve}"],
-            },
-            "fixAvailable": fix,
-            "exploitAvailable": exploit,
-            "epss": {"score": round(rng.random(), 5)},
-        })
-        if exploit == "YES":
-            finding["exploitabilityDetails"] = {
-                "lastKnownExploitAt": epoch_from_us(first_us - 86_400_000_000)
-            }
+        return finding
+    name, version, fixed, manager = _PACKAGES[i % len(_PACKAGES)]
+    cve = f"CVE-20{18 + bits.below(7)}-{1000 + bits.below(49000)}"
+    score = bits.score()
+    exploit = ("YES", "NO")[bits.take(1)]
+    finding.update({
+        "title": f"{cve} - {name}",
+        "description": f"A flaw in {name} {version} may allow a remote attacker to execute "
+                       "arbitrary code.",
+        "remediation": {"recommendation": {
+            "text": f"Upgrade {name} to {fixed}.",
+            "Url": f"https://nvd.nist.gov/vuln/detail/{cve}",
+        }},
+        "inspectorScore": score,
+        "inspectorScoreDetails": {"adjustedCvss": {
+            "scoreSource": "NVD", "cvssSource": "NVD", "version": "3.1", "score": score,
+            "scoringVector": _CVSS_VECTOR, "adjustments": [],
+        }},
+        "packageVulnerabilityDetails": {
+            "vulnerabilityId": cve,
+            "vulnerablePackages": [{
+                "name": name, "version": version, "epoch": 0, "release": "1",
+                "arch": "X86_64", "packageManager": manager, "fixedInVersion": fixed,
+                "remediation": f"Upgrade to {fixed}",
+            }],
+            "source": "NVD",
+            "cvss": [{"baseScore": score, "scoringVector": _CVSS_VECTOR, "version": "3.1",
+                      "source": "NVD"}],
+            "relatedVulnerabilities": [],
+            "sourceUrl": f"https://nvd.nist.gov/vuln/detail/{cve}",
+            "vendorSeverity": severity.title(),
+            "vendorCreatedAt": epoch_from_us(first_us - 90 * _DAY),
+            "vendorUpdatedAt": epoch_from_us(first_us - 5 * _DAY),
+            "referenceUrls": [f"https://nvd.nist.gov/vuln/detail/{cve}"],
+        },
+        "fixAvailable": bits.pct(_FIX_TABLE),
+        "exploitAvailable": exploit,
+        "epss": {"score": bits.take(16) % 100_000 / 100_000},
+    })
+    if exploit == "YES":
+        finding["exploitabilityDetails"] = {"lastKnownExploitAt": epoch_from_us(first_us - _DAY)}
     return finding
 
 
@@ -716,6 +754,26 @@ class Entry:
         return result
 
 
+def _one(v: Any) -> tuple[Any, ...]:
+    return () if v is None else (v,)
+
+
+def _sh_fast(f: dict[str, Any]) -> tuple[tuple[Any, ...], ...]:
+    """Values of ``_SH_FAST`` fields (same as the generic getters, without their overhead)."""
+    wf, sev = f.get("Workflow"), f.get("Severity")
+    return (
+        (f["Id"],), (f["ProductArn"],), _one(f.get("AwsAccountId")), _one(f.get("RecordState")),
+        _one(wf.get("Status") if isinstance(wf, dict) else None),
+        _one(sev.get("Label") if isinstance(sev, dict) else None),
+    )
+
+
+def _i2_fast(f: dict[str, Any]) -> tuple[tuple[Any, ...], ...]:
+    """Values of ``_I2_FAST`` fields."""
+    return ((f["findingArn"],), _one(f.get("awsAccountId")), _one(f.get("type")),
+            _one(f.get("severity")), _one(f.get("status")))
+
+
 def _make_entry(service: str, finding: dict[str, Any]) -> Entry:
     if not isinstance(finding, dict):
         raise ValueError("a finding must be a JSON object")
@@ -725,19 +783,23 @@ def _make_entry(service: str, finding: dict[str, Any]) -> Entry:
                 raise ValueError(f"Security Hub finding without {k}: {str(finding)[:200]}")
         updated = parse_time_us(finding["UpdatedAt"])
         key: tuple[str, ...] = (finding["Id"], finding["ProductArn"])
-        fast = tuple(tuple(_SH_STRING[f](finding)) for f in _SH_FAST)
+        fast = _sh_fast(finding)
     else:
         for k in ("findingArn", "updatedAt"):
             if not finding.get(k):
                 raise ValueError(f"Inspector2 finding without {k}: {str(finding)[:200]}")
-        finding = dict(finding)
-        for k in ("updatedAt", "firstObservedAt", "lastObservedAt"):
-            if isinstance(finding.get(k), str):  # ISO accepted on load; epoch on the wire
-                finding[k] = epoch_from_us(parse_time_us(finding[k]))
+        if any(isinstance(finding.get(k), str) for k in _I2_TIMES):
+            finding = dict(finding)
+            for k in _I2_TIMES:  # ISO accepted on load; epoch seconds on the wire
+                if isinstance(finding.get(k), str):
+                    finding[k] = epoch_from_us(parse_time_us(finding[k]))
         updated = parse_time_us(finding["updatedAt"])
         key = (finding["findingArn"],)
-        fast = tuple(tuple(_I2_STRING[f](finding)) for f in _I2_FAST)
+        fast = _i2_fast(finding)
     return Entry(key, updated, _encode(finding), fast)
+
+
+_I2_TIMES = ("updatedAt", "firstObservedAt", "lastObservedAt")
 
 
 # --------------------------------------------------------------------------- queries
@@ -1055,19 +1117,55 @@ class Partition:
         self._cache[q.signature] = (self.version, keys, ordered)
         return keys, ordered
 
+    def page_by_updated(
+        self, q: Query, size: int, raw: list[Any] | None
+    ) -> tuple[list[Entry], list[Any] | None, bool]:
+        """One page in (UpdatedAt, key) order straight from the index: bisect to the cursor,
+        then scan while the predicates reject (no per-query copy of the partition)."""
+        index, index_us = self.index()
+        lo, hi = 0, len(index)
+        if q.window is not None:
+            lo = bisect.bisect_left(index_us, q.window[0])
+            hi = bisect.bisect_right(index_us, q.window[1])
+        desc = q.sort[0][1]
+        cursor: tuple[int, tuple[str, ...]] | None = None
+        if raw is not None:
+            try:
+                cursor = (int(raw[0]), tuple(str(k) for k in raw[1]))
+            except (TypeError, ValueError, IndexError):
+                cursor = None
+            if cursor is None:
+                raise _invalid(self.service, "The NextToken provided is invalid.")
+        preds, needs_json = q.predicates, q.needs_json
+        entries = self.entries
+        page: list[Entry] = []
+        more = False
+        if desc:
+            i = hi - 1 if cursor is None else min(hi, bisect.bisect_left(index, cursor)) - 1
+            step, stop = -1, lo - 1
+        else:
+            i = lo if cursor is None else max(lo, bisect.bisect_right(index, cursor))
+            step, stop = 1, hi
+        while i != stop:
+            e = entries[index[i][1]]
+            i += step
+            if preds:
+                f = e.finding() if needs_json else None
+                if not all(p(e, f) for p in preds):
+                    continue
+            if len(page) == size:
+                more = True
+                break
+            page.append(e)
+        last = [page[-1].updated_us, list(page[-1].key)] if page else None
+        return page, last, more
+
     def _order(self, q: Query, matched: list[Entry]) -> tuple[list[Any], list[Entry]]:
         sh = self.service == SECURITYHUB
         if not q.sort:  # Inspector2 default: by findingArn
             ordered = sorted(matched, key=lambda e: e.key)
             return [[list(e.key)] for e in ordered], ordered
         descs = {d for _, d in q.sort}
-        if q.sort == [("UpdatedAt", False)] or q.sort == [("UpdatedAt", True)]:
-            # matched comes from the (updated, key) index: already in ascending order
-            raw = [[e.updated_us, list(e.key)] for e in matched]
-            if q.sort[0][1]:
-                raw.reverse()
-                return raw, matched[::-1]
-            return raw, matched
 
         def raw_key(e: Entry) -> list[Any]:
             f = e.finding()
@@ -1236,25 +1334,25 @@ class FindingsStore:
             token = params.get("nextToken")
         if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 100:
             raise _invalid(service, f"MaxResults must be between 1 and 100, got {size!r}")
-        keys, ordered = part.ordered(q)
-        start = 0
-        if token:
-            raw = _decode_token(service, token, q.signature)
-            start = bisect.bisect_right(keys, Partition.comparable(q, raw),
-                                        key=lambda k: Partition.comparable(q, k))
-        page = ordered[start:start + size]
-        more = start + size < len(ordered)
-        items = b",".join(e.data for e in page)
-        if service == SECURITYHUB:
-            body = b'{"Findings":[' + items + b"]"
-            if more:
-                body += b',"NextToken":' + json.dumps(
-                    _encode_token(q.signature, keys[start + size - 1])).encode()
+        raw = _decode_token(service, token, q.signature) if token else None
+        if q.sort in ([("UpdatedAt", False)], [("UpdatedAt", True)]):
+            page, last, more = part.page_by_updated(q, size, raw)
         else:
-            body = b'{"findings":[' + items + b"]"
-            if more:
-                body += b',"nextToken":' + json.dumps(
-                    _encode_token(q.signature, keys[start + size - 1])).encode()
+            keys, ordered = part.ordered(q)
+            start = 0
+            if raw is not None:
+                start = bisect.bisect_right(keys, Partition.comparable(q, raw),
+                                            key=lambda k: Partition.comparable(q, k))
+            page = ordered[start:start + size]
+            more = start + size < len(ordered)
+            last = keys[start + len(page) - 1] if page else None
+        items = b",".join(e.data for e in page)
+        name, token_name = (("Findings", "NextToken") if service == SECURITYHUB
+                            else ("findings", "nextToken"))
+        body = b'{"' + name.encode() + b'":[' + items + b"]"
+        if more and last is not None:
+            body += (b',"' + token_name.encode() + b'":'
+                     + json.dumps(_encode_token(q.signature, last)).encode())
         if rule is not None:
             rule["served"] += 1
         return body + b"}", len(page)

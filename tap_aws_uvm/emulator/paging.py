@@ -51,31 +51,66 @@ PAGED_OPERATIONS: dict[tuple[str, str], PagedOperation] = {
         _ec2("DescribeSubnets", "subnetSet"),
         _ec2("DescribeNetworkInterfaces", "networkInterfaceSet"),
         PagedOperation(
-            "s3", "ListBuckets", "max-buckets", "continuation-token", "ContinuationToken",
-            "Buckets", location="querystring",
+            "s3",
+            "ListBuckets",
+            "max-buckets",
+            "continuation-token",
+            "ContinuationToken",
+            "Buckets",
+            location="querystring",
         ),
         PagedOperation(
-            "organizations", "ListAccounts", "MaxResults", "NextToken", "NextToken", "Accounts",
-            location="json", body="json",
+            "organizations",
+            "ListAccounts",
+            "MaxResults",
+            "NextToken",
+            "NextToken",
+            "Accounts",
+            location="json",
+            body="json",
         ),
         PagedOperation(
-            "ecr", "DescribeRepositories", "maxResults", "nextToken", "nextToken", "repositories",
-            location="json", body="json",
+            "ecr",
+            "DescribeRepositories",
+            "maxResults",
+            "nextToken",
+            "nextToken",
+            "repositories",
+            location="json",
+            body="json",
         ),
         PagedOperation(
-            "ecr", "DescribeImages", "maxResults", "nextToken", "nextToken", "imageDetails",
-            location="json", body="json",
+            "ecr",
+            "DescribeImages",
+            "maxResults",
+            "nextToken",
+            "nextToken",
+            "imageDetails",
+            location="json",
+            body="json",
         ),
         PagedOperation(
-            "eks", "ListClusters", "maxResults", "nextToken", "nextToken", "clusters",
-            location="querystring", body="json",
+            "eks",
+            "ListClusters",
+            "maxResults",
+            "nextToken",
+            "nextToken",
+            "clusters",
+            location="querystring",
+            body="json",
         ),
-        PagedOperation("rds", "DescribeDBInstances", "MaxRecords", "Marker", "Marker", "DBInstances"),
+        PagedOperation(
+            "rds", "DescribeDBInstances", "MaxRecords", "Marker", "Marker", "DBInstances"
+        ),
         PagedOperation(
             "elbv2", "DescribeLoadBalancers", "PageSize", "Marker", "NextMarker", "LoadBalancers"
         ),
         PagedOperation(
-            "elb", "DescribeLoadBalancers", "PageSize", "Marker", "NextMarker",
+            "elb",
+            "DescribeLoadBalancers",
+            "PageSize",
+            "Marker",
+            "NextMarker",
             "LoadBalancerDescriptions",
         ),
     ]
@@ -174,7 +209,10 @@ class XmlPage:
             ET.SubElement(self.parent, ns + self.op.token_out).text = next_token
         try:
             return ET.tostring(
-                self.root, encoding="utf-8", xml_declaration=True, default_namespace=ns[1:-1] or None
+                self.root,
+                encoding="utf-8",
+                xml_declaration=True,
+                default_namespace=ns[1:-1] or None,
             )
         except ValueError:  # mixed namespaces: botocore strips the prefixes anyway
             return ET.tostring(self.root, encoding="utf-8", xml_declaration=True)
@@ -280,7 +318,11 @@ class Pager:
     @staticmethod
     def _key(base: AwsRequest) -> str:
         ident = [
-            base.service, base.operation, base.account_id, base.region, base.path,
+            base.service,
+            base.operation,
+            base.account_id,
+            base.region,
+            base.path,
             sorted((k, str(v)) for k, v in base.params.items()),
             sorted((k, v) for k, v in base.query.items()),
         ]

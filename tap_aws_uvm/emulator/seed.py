@@ -209,6 +209,7 @@ class Organization:
     buckets_by_account: Mapping[str, tuple[Bucket, ...]]
     resources_by_partition: Mapping[tuple[str, str], RegionResources]
     findings_served_by: Literal["emulator", "moto"]  # who answers DescribeImageScanFindings
+    external_id: str | None  # required by every TapReadRole's trust policy, when set
     seconds: float = field(compare=False)
 
     @property
@@ -272,33 +273,49 @@ def _management_session() -> boto3.Session:
     )
 
 
+def _member_credentials(
+    endpoint_url: str, account_id: str, sts: Any | None = None
+) -> dict[str, str]:
+    """Credentials inside a member, through OrganizationAccountAccessRole (moto maps
+    assumed-role keys to the role's account)."""
+    if sts is None:
+        sts = _management_session().client("sts", endpoint_url=endpoint_url, config=_CLIENT_CONFIG)
+    creds = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/{ORG_ACCESS_ROLE_NAME}",
+        RoleSessionName="uvm-seed",
+    )["Credentials"]
+    return {
+        "aws_access_key_id": creds["AccessKeyId"],
+        "aws_secret_access_key": creds["SecretAccessKey"],
+        "aws_session_token": creds["SessionToken"],
+    }
+
+
 def account_session(
     endpoint_url: str, account_id: str, management_account_id: str = MANAGEMENT_ACCOUNT_ID
 ) -> boto3.Session:
     """Fake-key session for the management account, an assumed-role one for a member."""
     if account_id == management_account_id:
         return _management_session()
-    sts = _management_session().client("sts", endpoint_url=endpoint_url, config=_CLIENT_CONFIG)
-    creds = sts.assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/{ORG_ACCESS_ROLE_NAME}",
-        RoleSessionName="uvm-seed",
-    )["Credentials"]
+    creds = _member_credentials(endpoint_url, account_id)
     return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
+        aws_access_key_id=creds["aws_access_key_id"],
+        aws_secret_access_key=creds["aws_secret_access_key"],
+        aws_session_token=creds["aws_session_token"],
         region_name=ORG_REGION,
     )
 
 
 class _Clients:
-    """boto3 clients per (account, service, region); creation is serialized (not thread-safe)."""
+    """boto3 clients per (account, service, region), all from one botocore session (its model
+    cache is shared); creation is serialized, as sessions are not thread-safe."""
 
     _lock = threading.Lock()
 
-    def __init__(self, endpoint_url: str, sessions: Mapping[str, boto3.Session]) -> None:
+    def __init__(self, endpoint_url: str, credentials: Mapping[str, Mapping[str, str]]) -> None:
         self.endpoint_url = endpoint_url
-        self.sessions = sessions
+        self.credentials = credentials
+        self._session = boto3.Session(region_name=ORG_REGION)
         self._cache: dict[tuple[str, str, str], Any] = {}
 
     def __call__(self, account_id: str, service: str, region: str = ORG_REGION) -> Any:
@@ -306,11 +323,12 @@ class _Clients:
         with self._lock:
             client = self._cache.get(key)
             if client is None:
-                client = self.sessions[account_id].client(
+                client = self._session.client(
                     service,  # type: ignore[call-overload]
                     region_name=region,
                     endpoint_url=self.endpoint_url,
                     config=_CLIENT_CONFIG,
+                    **self.credentials[account_id],
                 )
                 self._cache[key] = client
             return client
@@ -324,7 +342,7 @@ def _tags_map(tags: Sequence[Mapping[str, str]] | None) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in tags or ()}
 
 
-def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+def _tag_list(tags: Mapping[str, str]) -> list[Any]:
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
@@ -347,15 +365,15 @@ def _paginate(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]
     return items
 
 
-def _trust_policy(principal: Mapping[str, str]) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Principal": dict(principal), "Action": "sts:AssumeRole"}
-            ],
-        }
-    )
+def _trust_policy(principal: Mapping[str, str], external_id: str | None = None) -> str:
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": dict(principal),
+        "Action": "sts:AssumeRole",
+    }
+    if external_id is not None:
+        statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
 _READ_POLICY = json.dumps(
@@ -444,7 +462,12 @@ def _basic_findings(seed: str, count: int) -> tuple[EcrFinding, ...]:
 
 
 def _enhanced_findings(
-    account_id: str, region: str, repo: EcrRepositoryDraft, digest: str, tags: Sequence[str],
+    account_id: str,
+    region: str,
+    repo: EcrRepositoryDraft,
+    digest: str,
+    tags: Sequence[str],
+    *,
     count: int,
 ) -> tuple[EcrFinding, ...]:
     findings = []
@@ -468,15 +491,25 @@ def _enhanced_findings(
             "lastObservedAt": last,
             "updatedAt": last,
             "packageVulnerabilityDetails": {
-                "cvss": [{"baseScore": score, "scoringVector": "CVSS:3.1/AV:N/AC:L", "source": "NVD",
-                          "version": "3.1"}],
+                "cvss": [
+                    {
+                        "baseScore": score,
+                        "scoringVector": "CVSS:3.1/AV:N/AC:L",
+                        "source": "NVD",
+                        "version": "3.1",
+                    }
+                ],
                 "referenceUrls": [f"https://nvd.nist.gov/vuln/detail/{cve}"],
                 "source": "NVD",
                 "sourceUrl": f"https://nvd.nist.gov/vuln/detail/{cve}",
                 "vulnerabilityId": cve,
                 "vulnerablePackages": [
-                    {"name": package, "version": version, "packageManager": "OS",
-                     "fixedInVersion": f"2.{n}.1"}
+                    {
+                        "name": package,
+                        "version": version,
+                        "packageManager": "OS",
+                        "fixedInVersion": f"2.{n}.1",
+                    }
                 ],
             },
             "remediation": {"recommendation": {"text": f"Upgrade {package} to 2.{n}.1"}},
@@ -540,9 +573,7 @@ def _manifest(seed: str) -> str:
     )
 
 
-def _scan_payload(
-    account_id: str, region: str, repo_name: str, image: EcrImage
-) -> dict[str, Any]:
+def _scan_payload(account_id: str, region: str, repo_name: str, image: EcrImage) -> dict[str, Any]:
     assert image.scan is not None
     return {
         "account_id": account_id,
@@ -593,9 +624,15 @@ def seed_organization(
     members: int = 2,
     suspended: int = 1,
     scale: int = 1,
+    external_id: str | None = None,
     max_workers: int = 6,
 ) -> Organization:
-    """Create the demo organization in a fresh emulator and return what it holds."""
+    """Create the demo organization in a fresh emulator and return what it holds.
+
+    ``members`` ACTIVE and ``suspended`` SUSPENDED member accounts join the management account
+    (moto's 123456789012); ``scale`` multiplies the per-partition sizes. With ``external_id``,
+    every TapReadRole's trust policy requires it (``sts:ExternalId``), as a StackSet would.
+    """
     if not regions:
         raise ValueError("regions must not be empty")
     if members < 0 or suspended < 0 or scale < 1:
@@ -637,14 +674,22 @@ def seed_organization(
         org.close_account(AccountId=account_id)
 
     active_ids = [mgmt, *(a for a in member_ids if a not in suspended_ids)]
-    sessions = {mgmt: mgmt_session}
+    credentials: dict[str, Mapping[str, str]] = {
+        mgmt: {
+            "aws_access_key_id": FAKE_ACCESS_KEY_ID,
+            "aws_secret_access_key": FAKE_SECRET_ACCESS_KEY,
+        }
+    }
+    sts = mgmt_session.client("sts", endpoint_url=endpoint_url, config=_CLIENT_CONFIG)
     for account_id in active_ids[1:]:
-        sessions[account_id] = account_session(endpoint_url, account_id, mgmt)
-    clients = _Clients(endpoint_url, sessions)
+        credentials[account_id] = _member_credentials(endpoint_url, account_id, sts)
+    clients = _Clients(endpoint_url, credentials)
 
     # -- accounts: roles and buckets ---------------------------------------------------------
     with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="uvm-seed") as pool:
-        role_futures = {a: pool.submit(_seed_account_roles, clients, a, mgmt) for a in active_ids}
+        role_futures = {
+            a: pool.submit(_seed_account_roles, clients, a, mgmt, external_id) for a in active_ids
+        }
         for future in role_futures.values():
             future.result()
         region_futures = {
@@ -692,6 +737,7 @@ def seed_organization(
         buckets_by_account=buckets,
         resources_by_partition=resources,
         findings_served_by=findings_served_by,
+        external_id=external_id,
         seconds=time.monotonic() - started,
     )
 
@@ -734,14 +780,15 @@ def _load_findings(
         response.raise_for_status()
 
 
-def _seed_account_roles(clients: _Clients, account_id: str, mgmt: str) -> None:
+def _seed_account_roles(
+    clients: _Clients, account_id: str, mgmt: str, external_id: str | None
+) -> None:
     iam = clients(account_id, "iam")
+    # the management account's principals (its TapReadRole session in org mode)
     principal = {"AWS": f"arn:aws:iam::{mgmt}:root"}
-    if account_id != mgmt:
-        principal = {"AWS": f"arn:aws:iam::{mgmt}:role/{TAP_ROLE_NAME}"}
     iam.create_role(
         RoleName=TAP_ROLE_NAME,
-        AssumeRolePolicyDocument=_trust_policy(principal),
+        AssumeRolePolicyDocument=_trust_policy(principal, external_id),
         Description="Read-only role assumed by tap-aws-uvm",
         Tags=[{"Key": "Owner", "Value": "uvm-seed"}],
     )
@@ -768,9 +815,7 @@ def _seed_buckets(
         if region == "us-east-1":
             s3.create_bucket(Bucket=name)
         else:
-            s3.create_bucket(
-                Bucket=name, CreateBucketConfiguration={"LocationConstraint": region}
-            )
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
     s3 = clients(account_id, "s3", ORG_REGION)
     result = []
     for entry in s3.list_buckets()["Buckets"]:
@@ -889,9 +934,7 @@ def _seed_region(clients: _Clients, account_id: str, region: str, scale: int) ->
     for n in range(scale):
         elb.create_load_balancer(
             LoadBalancerName=f"uvm-clb-{n + 1}",
-            Listeners=[
-                {"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 8080}
-            ],
+            Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 8080}],
             Subnets=subnet_ids,
             SecurityGroups=[sg_id],
             Tags=_tag_list({"Name": f"uvm-clb-{n + 1}", **base_tags}),
@@ -927,7 +970,7 @@ def _seed_region(clients: _Clients, account_id: str, region: str, scale: int) ->
             Engine="postgres",
             AllocatedStorage=20,
             MasterUsername="uvmadmin",
-            MasterUserPassword="not-a-real-password",  # noqa: S106
+            MasterUserPassword="not-a-real-password",
             PubliclyAccessible=public,
             DBSubnetGroupName=subnet_group,
             VpcSecurityGroupIds=[sg_id],
@@ -954,7 +997,9 @@ def _seed_region(clients: _Clients, account_id: str, region: str, scale: int) ->
             imageScanningConfiguration={"scanOnPush": False},
             tags=_tag_list({"Owner": "uvm-seed"}),
         )["repository"]
-        draft = EcrRepositoryDraft(repo["repositoryName"], repo["repositoryArn"], repo["repositoryUri"])
+        draft = EcrRepositoryDraft(
+            repo["repositoryName"], repo["repositoryArn"], repo["repositoryUri"]
+        )
         images = []
         for i, plan in enumerate(_repository_plan(n)):
             manifest = _manifest(f"{account_id}/{region}/{draft.name}/{i}")
@@ -974,9 +1019,14 @@ def _seed_region(clients: _Clients, account_id: str, region: str, scale: int) ->
 
     # -- read back everything that exists here -----------------------------------------------
     return _read_back(
-        clients, account_id, region,
-        vpc_id=vpc_id, subnet_ids=tuple(subnet_ids), sg_id=sg_id,
-        repositories=tuple(repositories), eks_clusters=tuple(eks_clusters),
+        clients,
+        account_id,
+        region,
+        vpc_id=vpc_id,
+        subnet_ids=tuple(subnet_ids),
+        sg_id=sg_id,
+        repositories=tuple(repositories),
+        eks_clusters=tuple(eks_clusters),
         rds_instances=tuple(rds_instances),
     )
 
@@ -987,7 +1037,7 @@ def _plan_scan(
     if plan.scan == "none":
         return None
     if plan.scan == "enhanced":
-        findings = _enhanced_findings(account_id, region, repo, digest, plan.tags, plan.count)
+        findings = _enhanced_findings(account_id, region, repo, digest, plan.tags, count=plan.count)
         return EcrScan(
             status="ACTIVE",
             description="Continuous scan is selected for image.",
@@ -1048,7 +1098,10 @@ def _read_back(
         for lb in v2:
             load_balancers.append(
                 LoadBalancer(
-                    "application", lb["LoadBalancerName"], lb["LoadBalancerArn"], lb["DNSName"],
+                    "application",
+                    lb["LoadBalancerName"],
+                    lb["LoadBalancerArn"],
+                    lb["DNSName"],
                     v2_tags.get(lb["LoadBalancerArn"], {}),
                 )
             )
@@ -1063,9 +1116,11 @@ def _read_back(
             name = lb["LoadBalancerName"]
             load_balancers.append(
                 LoadBalancer(
-                    "classic", name,
+                    "classic",
+                    name,
                     f"arn:aws:elasticloadbalancing:{region}:{account_id}:loadbalancer/{name}",
-                    lb["DNSName"], classic_tags.get(name, {}),
+                    lb["DNSName"],
+                    classic_tags.get(name, {}),
                 )
             )
     network = {
@@ -1078,9 +1133,7 @@ def _read_back(
         ),
         "load_balancers": tuple(lb.arn for lb in load_balancers),
         "vpc_cidrs": tuple(v["VpcId"] for v in vpcs),
-        "vpc_subnets": tuple(
-            s["SubnetId"] for s in _paginate(ec2, "describe_subnets", "Subnets")
-        ),
+        "vpc_subnets": tuple(s["SubnetId"] for s in _paginate(ec2, "describe_subnets", "Subnets")),
         "addresses": tuple(a.allocation_id for a in addresses),
         "network_interfaces": tuple(
             n["NetworkInterfaceId"]

@@ -151,8 +151,13 @@ class Stats:
     def clear(self) -> None:
         with self.lock:
             for counter in (
-                self.requests, self.pages, self.multi_page, self.injected,
-                self.assume_role, self.assume_role_denied, self.signed_by,
+                self.requests,
+                self.pages,
+                self.multi_page,
+                self.injected,
+                self.assume_role,
+                self.assume_role_denied,
+                self.signed_by,
             ):
                 counter.clear()
             self.peak_in_flight = self.in_flight
@@ -255,7 +260,9 @@ class EmulatorServer:
         finally:
             self.stats.leave()
         req = call.req
-        self.stats.add(self.stats.requests, (req.service, req.operation, req.account_id, req.region))
+        self.stats.add(
+            self.stats.requests, (req.service, req.operation, req.account_id, req.region)
+        )
         self.stats.add(self.stats.signed_by, req.account_id)
         return self._respond(start_response, resp)
 
@@ -312,9 +319,10 @@ class EmulatorServer:
             body=body,
             params=params,
         )
-        token = environ.get("HTTP_X_AMZ_SECURITY_TOKEN") or (
-            query.get("X-Amz-Security-Token") or [None]
-        )[0]
+        token = (
+            environ.get("HTTP_X_AMZ_SECURITY_TOKEN")
+            or (query.get("X-Amz-Security-Token") or [None])[0]
+        )
         return Call(req, environ, signing_name, access_key, token, get_partition(region))
 
     @staticmethod
@@ -409,7 +417,9 @@ class EmulatorServer:
             return fault_response("throttle", req.protocol)
         if faults.is_denied(req.account_id, req.region, call.service_names, req.operation):
             return fault_response(
-                "deny", req.protocol, caller=f"User: {self._caller_arn(call)}",
+                "deny",
+                req.protocol,
+                caller=f"User: {self._caller_arn(call)}",
                 action=f"{call.signing_name}:{req.operation}",
             )
         return None
@@ -444,7 +454,9 @@ class EmulatorServer:
         captured: dict[str, Any] = {}
         chunks: list[bytes] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
             captured["status"], captured["headers"] = status, headers
             return chunks.append
 
@@ -456,7 +468,9 @@ class EmulatorServer:
             if close is not None:
                 close()
         return AwsResponse(
-            int(str(captured["status"]).split(" ", 1)[0]), b"".join(chunks), dict(captured["headers"])
+            int(str(captured["status"]).split(" ", 1)[0]),
+            b"".join(chunks),
+            dict(captured["headers"]),
         )
 
     # -- STS AssumeRole: ExternalId, denials, expiration
@@ -473,7 +487,9 @@ class EmulatorServer:
             self.stats.add(self.stats.assume_role_denied, role_arn)
             self.stats.add(self.stats.injected, "AccessDenied")
             return fault_response(
-                "deny", req.protocol, caller=f"User: {self._caller_arn(call)}",
+                "deny",
+                req.protocol,
+                caller=f"User: {self._caller_arn(call)}",
                 action=f"sts:AssumeRole on resource: {role_arn}",
             )
         resp = self._forward(call, req)
@@ -487,9 +503,13 @@ class EmulatorServer:
         return resp
 
     def _rewrite_expiration(self, resp: AwsResponse, seconds: int) -> AwsResponse:
-        expires_at = time.time() + seconds
+        expires_at = float(int(time.time() + seconds))  # whole seconds, as the stamp shows
         stamp = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        body = re.sub(rb"<Expiration>[^<]*</Expiration>", f"<Expiration>{stamp}</Expiration>".encode(), resp.body)
+        body = re.sub(
+            rb"<Expiration>[^<]*</Expiration>",
+            f"<Expiration>{stamp}</Expiration>".encode(),
+            resp.body,
+        )
         token = re.search(rb"<SessionToken>([^<]+)</SessionToken>", body)
         if token is not None:
             with self._lock:
@@ -662,9 +682,7 @@ def serve(port: int, port_file: str | None = None, log_file: str | None = None) 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = EmulatorServer()
     install_extensions(app)
-    server = make_server(
-        "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
-    )
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
     os.environ["MOTO_PORT"] = str(server.port)
     if port_file:
         tmp = f"{port_file}.tmp"
@@ -673,4 +691,3 @@ def serve(port: int, port_file: str | None = None, log_file: str | None = None) 
         os.replace(tmp, port_file)
     print(f"emulator listening on http://127.0.0.1:{server.port}", file=sys.stderr, flush=True)
     server.serve_forever()
-
