@@ -87,11 +87,15 @@ class Job:
             raise
 
     def pages(
-        self, client: BaseClient, operation: str, *, page_size: int, **params: Any
+        self, client: BaseClient, operation: str, *, page_size: int | None, **params: Any
     ) -> Iterator[dict[str, Any]]:
-        """Every page of a paginated call, with an explicit page size."""
+        """Every page of a paginated call, with an explicit page size.
+
+        ``page_size=None`` only for the few operations whose pages have no size parameter.
+        """
         paginator = client.get_paginator(operation)
-        pages = iter(paginator.paginate(**params, PaginationConfig={"PageSize": page_size}))
+        config = {} if page_size is None else {"PageSize": page_size}
+        pages = iter(paginator.paginate(**params, PaginationConfig=config))
         while True:
             try:
                 with self.runtime.fanout.limiter:
@@ -105,7 +109,13 @@ class Job:
             yield page
 
     def paginate(
-        self, client: BaseClient, operation: str, result_key: str, *, page_size: int, **params: Any
+        self,
+        client: BaseClient,
+        operation: str,
+        result_key: str,
+        *,
+        page_size: int | None,
+        **params: Any,
     ) -> Iterator[Any]:
         """Every item under ``result_key`` of every page."""
         for page in self.pages(client, operation, page_size=page_size, **params):

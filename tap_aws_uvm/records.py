@@ -83,7 +83,7 @@ def shape_record(aws_object: Mapping[str, Any], **standard: Any) -> dict[str, An
         name = column_name(aws_name)
         record[name] = tag_map(value) if name == "tags" else json_native(value)
     for name, value in standard.items():
-        record[name] = json_native(value)
+        record[name] = tag_map(value) if name == "tags" else json_native(value)
     return record
 
 

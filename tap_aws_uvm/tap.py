@@ -38,10 +38,15 @@ class TapAwsUvm(Tap):
             return [str(exc)]
         return super()._validate_config(raise_errors=raise_errors)
 
+    @property
+    def runtime(self) -> Runtime | None:
+        """The sync's shared clients, accounts and fan-out (None when settings are invalid)."""
+        if self._runtime is None and self.settings is not None:
+            self._runtime = Runtime(self.settings, self._ordered_streams)
+        return self._runtime
+
     def discover_streams(self) -> list[AwsStream]:
-        runtime = Runtime(self.settings, self._ordered_streams) if self.settings else None
-        self.runtime = runtime
-        return [stream_type(self, runtime) for stream_type in STREAM_TYPES]
+        return [stream_type(self, self.runtime) for stream_type in STREAM_TYPES]
 
     def _ordered_streams(self) -> list[AwsStream]:
         return [s for s in self.streams.values() if isinstance(s, AwsStream)]
@@ -85,7 +90,7 @@ class TapAwsUvm(Tap):
         if code:
             sys.exit(code)
 
-    runtime: Runtime | None = None
+    _runtime: Runtime | None = None
 
 
 def _load_json(text: str) -> dict[str, Any]:

@@ -54,12 +54,13 @@ class AccountsStream(AwsStream):
         def tags_of(account: dict[str, Any]) -> list[dict[str, str]]:
             if not settings.accounts_include_tags:
                 return []
+            # ListTagsForResource pages have no size parameter.
             return list(
                 job.paginate(
                     organizations,
                     "list_tags_for_resource",
                     "Tags",
-                    page_size=100,
+                    page_size=None,
                     ResourceId=account["Id"],
                 )
             )

@@ -1,0 +1,216 @@
+"""Organization scale: org discovery, refreshing roles, regions, fan-out and the error model."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from tap_aws_uvm.emulator import Emulator
+from tap_aws_uvm.emulator.seed import Organization
+from tests.conftest import REGIONS, requests_for
+from tests.tap_runner import TapRun, catalog_selecting, run_tap
+from tests.test_foundation import assert_inventory
+
+INVENTORY = {"accounts", "ec2_instances", "s3_buckets"}
+
+
+def coverage(run: TapRun) -> dict[str, dict[str, int]]:
+    """The coverage counters of the METRIC line the tap ends with."""
+    (line,) = run.lines("partition_coverage")
+    metric = json.loads(line.split("METRIC: ", 1)[1])
+    assert metric["metric"] == "partition_coverage"
+    return metric["tags"]["streams"]
+
+
+# moto answers these with the time of the request, so they differ between any two runs.
+VOLATILE = {"rds_instances": {"latest_restorable_time"}}
+
+
+def stable_records(run: TapRun) -> dict[str, list[str]]:
+    return {
+        stream: sorted(
+            json.dumps({k: v for k, v in r.items() if k not in VOLATILE.get(stream, ())},
+                       sort_keys=True)
+            for r in records
+        )
+        for stream, records in run.records.items()
+    }
+
+
+def test_org_mode_reads_every_active_account_and_never_a_suspended_one(
+    emu: Emulator, org: Organization, org_config: dict[str, object]
+) -> None:
+    run = run_tap(org_config, catalog=catalog_selecting(INVENTORY))
+
+    assert run.returncode == 0, run.stderr
+    assert_inventory(run, org, [a.id for a in org.active_accounts])
+    accounts = {r["id"]: r for r in run.records["accounts"]}
+    assert set(accounts) == {a.id for a in org.accounts}
+    for account in org.accounts:
+        record = accounts[account.id]
+        assert record["account_id"] == account.id
+        assert record["region"] is None
+        assert record["arn"] == account.arn
+        assert record["name"] == account.name
+        assert record["email"] == account.email
+        assert record["status"] == account.status
+        assert record["tags"] == dict(account.tags)
+    counts = emu.counts()
+    assert org.suspended_accounts
+    for suspended in org.suspended_accounts:
+        assert suspended.id not in counts["signed_by"]
+        assert suspended.id not in counts["assume_role"]
+    for member in org.member_accounts:
+        if member.status == "ACTIVE":
+            assert counts["assume_role"][member.id] >= 1
+    assert requests_for(counts, "organizations", "ListAccounts") >= 1
+
+
+def test_account_filters_narrow_the_organization(
+    emu: Emulator, org: Organization, org_config: dict[str, object]
+) -> None:
+    kept, dropped = org.member_accounts[0].id, org.member_accounts[1].id
+    run = run_tap(
+        {**org_config, "account_ids": [org.management_account_id, kept, dropped],
+         "exclude_account_ids": [dropped]},
+        catalog=catalog_selecting(INVENTORY),
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert_inventory(run, org, [org.management_account_id, kept])
+    assert {r["id"] for r in run.records["accounts"]} == {org.management_account_id, kept}
+    assert dropped not in emu.counts()["signed_by"]
+
+
+def test_credentials_refresh_during_a_long_sync(
+    emu: Emulator, org: Organization, org_config: dict[str, object]
+) -> None:
+    clean = run_tap(org_config, catalog=catalog_selecting(INVENTORY))
+    emu.configure(assume_role_expiration_seconds=3, latency_ms=300)
+    emu.reset_counts()
+
+    run = run_tap({**org_config, "max_concurrency": 1}, catalog=catalog_selecting(INVENTORY))
+
+    assert run.returncode == 0, run.stderr
+    counts = emu.counts()
+    for account in org.active_accounts:
+        assert counts["assume_role"][account.id] >= 2, counts["assume_role"]
+    assert not any("Expired" in code for code in counts["injected"]), counts["injected"]
+    assert "Expired" not in run.output
+    assert stable_records(run) == stable_records(clean)
+
+
+def test_disabled_region_and_denied_service_are_skipped_and_counted(
+    emu: Emulator, org: Organization, org_config: dict[str, object]
+) -> None:
+    disabled_account, denied_account = org.member_accounts[0].id, org.member_accounts[1].id
+    emu.configure(
+        disabled_regions=[{"account": disabled_account, "region": "eu-west-1"}],
+        deny=[{"account": denied_account, "service": "ec2"}],
+    )
+
+    run = run_tap(org_config, catalog=catalog_selecting(INVENTORY))
+
+    assert run.returncode == 0, run.stderr
+    warnings = run.lines("WARNING")
+    assert len(warnings) == 3, warnings
+    assert sum(
+        f"stream=ec2_instances account={disabled_account} region=eu-west-1: AuthFailure" in w
+        for w in warnings
+    ) == 1
+    for region in REGIONS:
+        assert sum(
+            f"stream=ec2_instances account={denied_account} region={region}: UnauthorizedOperation"
+            in w
+            for w in warnings
+        ) == 1
+    expected = [a.id for a in org.active_accounts if a.id != denied_account]
+    got = Counter((r["account_id"], r["region"]) for r in run.records["ec2_instances"])
+    assert (disabled_account, "eu-west-1") not in got
+    assert all(account != denied_account for account, _ in got)
+    for account in expected:
+        for region in REGIONS:
+            if (account, region) != (disabled_account, "eu-west-1"):
+                assert got[(account, region)] == len(org.resources(account, region).instances)
+    partitions = len(org.active_accounts) * len(REGIONS)
+    assert coverage(run)["ec2_instances"] == {
+        "ok": partitions - 3, "denied": 2, "disabled": 1, "not_enabled": 0, "failed": 0
+    }
+    assert coverage(run)["s3_buckets"]["ok"] == len(org.active_accounts)
+    assert run.lines("coverage ec2_instances: ok=3 denied=2 disabled=1 not_enabled=0 failed=0")
+
+    strict = run_tap({**org_config, "fail_on_access_denied": True},
+                     catalog=catalog_selecting(INVENTORY))
+    assert strict.returncode != 0
+    assert strict.lines("Sync incomplete: stream ec2_instances was denied or failed in 2 partition")
+
+
+def test_every_assume_role_denied_stops_with_one_line(
+    emu: Emulator, org: Organization, roles_config: dict[str, object], org_config: dict[str, object]
+) -> None:
+    emu.configure(deny_assume_role=["*"])
+    for config in (roles_config, org_config):
+        run = run_tap(config)
+        assert run.returncode != 0
+        assert "Traceback" not in run.output
+        (line,) = run.lines("ERROR")
+        assert "No account could be entered: could not assume role arn:aws:iam::" in line
+        assert "AccessDenied" in line
+        assert run.records == {}
+
+
+def test_throttling_changes_nothing_but_the_retry_count(
+    emu: Emulator, org: Organization, org_config: dict[str, object]
+) -> None:
+    clean = run_tap(org_config)
+    emu.configure(throttle_rate=0.25, seed=11)
+    emu.reset_counts()
+
+    run = run_tap(org_config)
+
+    assert run.returncode == 0, run.stderr
+    injected = emu.counts()["injected"]
+    for code in ("RequestLimitExceeded", "Throttling", "ThrottlingException", "SlowDown"):
+        assert injected.get(code, 0) > 0, injected
+    assert stable_records(run) == stable_records(clean)
+    assert run.lines("WARNING") == []
+
+
+def test_concurrency_is_bounded_by_max_concurrency(
+    emu: Emulator, org: Organization, org_config: dict[str, object]
+) -> None:
+    emu.configure(latency_ms=150)
+    for limit in (4, 1):
+        emu.reset_counts()
+        run = run_tap({**org_config, "max_concurrency": limit}, catalog=catalog_selecting(INVENTORY))
+        assert run.returncode == 0, run.stderr
+        assert emu.counts()["peak_in_flight"] == limit
+
+
+def test_all_regions_reaches_exactly_the_enabled_ones(
+    emu: Emulator, org: Organization, org_config: dict[str, object]
+) -> None:
+    management, member = org.management_account_id, org.member_accounts[0].id
+    emu.configure(regions={
+        management: {"enabled": ["us-east-1", "eu-west-1", "ap-southeast-2"],
+                     "not_opted_in": ["me-south-1", "af-south-1"]},
+        member: {"enabled": ["us-east-1"], "not_opted_in": ["eu-west-1"]},
+        "*": {"enabled": ["us-east-1", "eu-west-1"], "not_opted_in": ["ap-east-1"]},
+    })
+
+    run = run_tap({**org_config, "regions": ["*"], "exclude_regions": ["ap-southeast-2"]},
+                  catalog=catalog_selecting({"ec2_instances"}))
+
+    assert run.returncode == 0, run.stderr
+    visited = {
+        (row["account"], row["region"])
+        for row in emu.counts()["requests"]
+        if row["operation"] == "DescribeInstances"
+    }
+    expected = {(management, "us-east-1"), (management, "eu-west-1"), (member, "us-east-1")}
+    for account in org.active_accounts:
+        if account.id not in (management, member):
+            expected |= {(account.id, "us-east-1"), (account.id, "eu-west-1")}
+    assert visited == expected
+    for account in org.active_accounts:
+        assert requests_for(emu.counts(), "ec2", "DescribeRegions", account.id) == 1
