@@ -14,9 +14,11 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from werkzeug.serving import make_server
 
 from tap_aws_uvm.emulator import Emulator, EmulatorError
 from tap_aws_uvm.emulator.handlers import AwsRequest, AwsResponse
+from tap_aws_uvm.emulator.server import EmulatorServer
 
 DEFAULT_ACCOUNT = "123456789012"
 MEMBER = "111111111111"
@@ -705,10 +707,6 @@ def test_unknown_fault_key_is_rejected(aws: Emulator) -> None:
 
 def test_operation_handlers_and_control_routes() -> None:
     """In-process: our handlers answer before moto and still meet faults and counting."""
-    from werkzeug.serving import make_server
-
-    from tap_aws_uvm.emulator.server import EmulatorServer
-
     app = EmulatorServer()
     resets: list[dict[str, Any]] = []
     answer_with: list[bool] = [True]
@@ -726,7 +724,7 @@ def test_operation_handlers_and_control_routes() -> None:
         )
 
     app.add_operation_handler("securityhub", "GetFindings", get_findings)
-    app.add_control_route("demo/reset", lambda payload: resets.append(payload))
+    app.add_control_route("demo/reset", resets.append)
     app.add_control_route("demo/echo", lambda payload: {"got": payload})
     with pytest.raises(ValueError, match="built in"):
         app.add_control_route("counts", lambda payload: None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as dt
 import json
 import socket
 import subprocess
@@ -21,7 +22,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from tap_aws_uvm.emulator import ecr_scans
+from tap_aws_uvm.emulator import Emulator, ecr_scans
 from tap_aws_uvm.emulator.ecr_scans import EcrScanStore
 from tap_aws_uvm.emulator.handlers import AwsRequest
 from tap_aws_uvm.emulator.seed import (
@@ -76,8 +77,9 @@ def moto_server() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
+    """The emulator (our wrapper around moto's server): what the tap's tests run against."""
+    with Emulator.start() as emulator:
+        yield emulator.endpoint_url
 
 
 @pytest.fixture(scope="module")
@@ -309,6 +311,10 @@ def test_ecr_images_and_findings_exact(
 ) -> None:
     res = _partitions(org)[index]
     ecr = _client(sessions, endpoint, res.account_id, "ecr", res.region)
+    _check_ecr(ecr, res, paged=org.findings_served_by == "emulator")
+
+
+def _check_ecr(ecr: Any, res: RegionResources, *, paged: bool) -> None:
     repos = _all(ecr, "describe_repositories", "repositories")
     assert {(r["repositoryName"], r["repositoryArn"]) for r in repos} == {
         (r.name, r.arn) for r in res.ecr_repositories
@@ -321,6 +327,7 @@ def test_ecr_images_and_findings_exact(
     kinds = {f.kind for i in images for f in i.findings}
     assert kinds == {"basic", "enhanced"}
     assert any(i.scan is not None and not i.findings for i in images)
+    assert any(len(i.findings) > 5 for i in images)  # several pages at PageSize 5
     assert len({i.image_digest for i in images}) == len(images)
 
     for repo in res.ecr_repositories:
@@ -349,12 +356,24 @@ def test_ecr_images_and_findings_exact(
                 for f in p["imageScanFindings"].get(key, [])
             ]
             assert [_finding_id(f) for f in got] == [f.finding_id for f in image.findings]
+            assert _plain(got) == [dict(f.data) for f in image.findings]
             first = pages[0]
             assert first["imageScanStatus"]["status"] == image.scan.status
             assert first["imageScanFindings"]["imageScanCompletedAt"] == image.scan.completed_at
             assert first["imageScanFindings"]["findingSeverityCounts"] == image.scan.severity_counts
-            if org.findings_served_by == "emulator":
+            if paged:
                 assert len(pages) == max(1, -(-len(image.findings) // 5))
+
+
+def _plain(value: Any) -> Any:
+    """boto3 parses epoch timestamps into datetimes: back to epoch seconds, as the seed has."""
+    if isinstance(value, dt.datetime):
+        return value.timestamp()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _finding_id(finding: dict[str, Any]) -> str:
@@ -381,9 +400,19 @@ def test_buckets_exact(endpoint: str, org: Organization, sessions: dict) -> None
     assert len(org.buckets()) == 9
 
 
-def test_small_org_and_scale() -> None:
+def test_small_org_and_scale_on_bare_moto() -> None:
+    """No wrapper: findings go through moto's static results (whole, unpaged)."""
     with moto_server() as url:
         small = seed_organization(url, regions=("eu-west-1",), members=0, suspended=0, scale=2)
+        assert small.findings_served_by == "moto"
+        ecr = boto3.client(
+            "ecr",
+            endpoint_url=url,
+            region_name="eu-west-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        _check_ecr(ecr, small.resources(MANAGEMENT_ACCOUNT_ID, "eu-west-1"), paged=False)
     assert [a.id for a in small.accounts] == [MANAGEMENT_ACCOUNT_ID]
     assert small.suspended_accounts == ()
     res = small.resources(MANAGEMENT_ACCOUNT_ID, "eu-west-1")
@@ -600,17 +629,30 @@ def test_handler_enhanced_and_errors(store: tuple[EcrScanStore, _App]) -> None:
         scans.load({})
 
 
-def test_handler_through_the_emulator() -> None:
-    """Once the wrapper exists: findings pages and ScanNotFoundException over HTTP."""
-    emulator_mod = pytest.importorskip("tap_aws_uvm.emulator")
-    emulator_cls = getattr(emulator_mod, "Emulator", None)
-    if emulator_cls is None:
-        pytest.skip("the emulator wrapper is not there yet")
-    emulator = emulator_cls.start()
-    try:
-        url = getattr(emulator, "endpoint_url", None) or emulator.url
-        small = seed_organization(url, regions=("us-east-1",), members=0, suspended=0)
+def test_handler_and_external_id_through_the_emulator() -> None:
+    """Findings pages and ScanNotFoundException over HTTP; TapReadRole requires ExternalId."""
+    with Emulator.start() as emulator:
+        url = emulator.endpoint_url
+        small = seed_organization(
+            url, regions=("us-east-1",), members=1, suspended=0, external_id="uvm-demo-external"
+        )
         assert small.findings_served_by == "emulator"
+        assert small.external_id == "uvm-demo-external"
+        sts = boto3.client(
+            "sts",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        for account in small.active_accounts:
+            role = small.role_arn(account.id)
+            with pytest.raises(ClientError):
+                sts.assume_role(RoleArn=role, RoleSessionName="tap")
+            with pytest.raises(ClientError):
+                sts.assume_role(RoleArn=role, RoleSessionName="tap", ExternalId="wrong-one")
+            sts.assume_role(RoleArn=role, RoleSessionName="tap", ExternalId="uvm-demo-external")
+
         res = small.resources(MANAGEMENT_ACCOUNT_ID, "us-east-1")
         ecr = boto3.client(
             "ecr",
@@ -629,7 +671,9 @@ def test_handler_through_the_emulator() -> None:
                     continue
                 pages = list(
                     ecr.get_paginator("describe_image_scan_findings").paginate(
-                        repositoryName=repo.name, imageId=image_id, PaginationConfig={"PageSize": 2}
+                        repositoryName=repo.name,
+                        imageId=image_id,
+                        PaginationConfig={"PageSize": 2},
                     )
                 )
                 got = [
@@ -638,7 +682,14 @@ def test_handler_through_the_emulator() -> None:
                     for k in ("findings", "enhancedFindings")
                     for f in p["imageScanFindings"].get(k, [])
                 ]
-                assert [_finding_id(f) for f in got] == [f.finding_id for f in image.findings]
+                assert _plain(got) == [dict(f.data) for f in image.findings]
                 assert len(pages) == max(1, -(-len(image.findings) // 2))
-    finally:
-        emulator.stop()
+                # by tag too, when it has one
+                for tag in image.image_tags:
+                    answer = ecr.describe_image_scan_findings(
+                        repositoryName=repo.name, imageId={"imageTag": tag}, maxResults=1000
+                    )
+                    assert answer["imageId"]["imageDigest"] == image.image_digest
+        # the emulator's reset forgets loaded findings with the rest
+        emulator.reset()
+        assert requests.post(f"{url}/_emulator/ecr-scans/reset", json={}, timeout=10).ok

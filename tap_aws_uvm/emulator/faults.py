@@ -73,6 +73,7 @@ KNOWN_KEYS = {
     "deny_assume_role",
     "assume_role_expiration_seconds",
     "s3_bucket_region",
+    "max_page_items",
 }
 
 
@@ -146,6 +147,9 @@ class Faults:
     deny_assume_role: list[str] = field(default_factory=list)
     assume_role_expiration_seconds: int | None = None
     s3_bucket_region: bool = True
+    # The most items any page of a paginated operation serves, whatever page size is asked:
+    # lets tests see several pages with a client's realistic page sizes.
+    max_page_items: int | None = None
     rng: random.Random = field(default_factory=lambda: random.Random(0), repr=False)
 
     @classmethod
@@ -156,6 +160,8 @@ class Faults:
         faults = cls(**config)
         if not 0.0 <= float(faults.throttle_rate) <= 1.0:
             raise ValueError("throttle_rate must be between 0 and 1")
+        if faults.max_page_items is not None and int(faults.max_page_items) < 1:
+            raise ValueError("max_page_items must be >= 1")
         for rule in faults.disabled_regions:
             if "region" not in rule:
                 raise ValueError("every disabled_regions entry needs a region")

@@ -116,6 +116,21 @@ PAGED_OPERATIONS: dict[tuple[str, str], PagedOperation] = {
     ]
 }
 
+# Operations our own handlers page (they honour the page size); the wrapper only caps their
+# page size under ``max_page_items`` and counts their pages.
+HANDLER_PAGED_OPERATIONS: dict[tuple[str, str], PagedOperation] = {
+    ("ecr", "DescribeImageScanFindings"): PagedOperation(
+        "ecr",
+        "DescribeImageScanFindings",
+        "maxResults",
+        "nextToken",
+        "nextToken",
+        "imageScanFindings",
+        location="json",
+        body="json",
+    ),
+}
+
 TOKEN_PREFIX = "emu1."
 MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024
 
@@ -149,6 +164,14 @@ def with_params(req: AwsRequest, op: PagedOperation, updates: dict[str, Any]) ->
     return dataclasses.replace(req, params=params, body=body)
 
 
+def cap_page_size(req: AwsRequest, op: PagedOperation, max_items: int) -> AwsRequest:
+    """``req`` asking for at most ``max_items`` items (a missing page size becomes the cap)."""
+    size = get_param(req, op, op.size_param)
+    if size is not None and size.isdigit() and int(size) <= max_items:
+        return req
+    return with_params(req, op, {op.size_param: max_items})
+
+
 def encode_query(query: dict[str, list[str]]) -> str:
     return urlencode(query, doseq=True)
 
@@ -174,7 +197,7 @@ class Page(Protocol):
 class XmlPage:
     def __init__(self, body: bytes, op: PagedOperation):
         self.op = op
-        self.root = ET.fromstring(body)
+        self.root = ET.fromstring(body)  # noqa: S314 - moto's own answer, not untrusted input
         self.container, self.parent = self._find(self.root, op.items)
         self.items: list[Any] = list(self.container)
         token_el = self._token_element()
@@ -266,12 +289,18 @@ class Pager:
             self._snapshots.clear()
             self._snapshot_bytes = 0
 
-    def serve(self, req: AwsRequest, op: PagedOperation, forward: Forward) -> Served:
+    def serve(
+        self,
+        req: AwsRequest,
+        op: PagedOperation,
+        forward: Forward,
+        max_items: int | None = None,
+    ) -> Served:
         size_raw = get_param(req, op, op.size_param)
         token = get_param(req, op, op.token_param)
         if (token is None and size_raw is None) or (token and not token.startswith(TOKEN_PREFIX)):
             resp = forward(req)
-            return Served(resp, resp.status == 200 and self._carries_token(resp, op))
+            return Served(resp, resp.status == 200 and self.carries_token(resp, op))
 
         base = with_params(req, op, {op.size_param: None, op.token_param: None})
         key = self._key(base)
@@ -289,6 +318,8 @@ class Pager:
                     error_response(req.protocol, code, f"Invalid {op.token_param}", 400), False
                 )
         size = max(size, 1)
+        if max_items is not None:
+            size = min(size, max_items)
 
         snapshot = None if offset == 0 else self._snapshot(key)
         if snapshot is None:
@@ -309,7 +340,7 @@ class Pager:
         return Served(_with_body(snapshot, page.render(items, next_token)), next_token is not None)
 
     @staticmethod
-    def _carries_token(resp: AwsResponse, op: PagedOperation) -> bool:
+    def carries_token(resp: AwsResponse, op: PagedOperation) -> bool:
         try:
             return parse_page(resp.body, op).next_token is not None
         except (ValueError, ET.ParseError):

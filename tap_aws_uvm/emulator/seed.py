@@ -18,7 +18,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -752,7 +752,7 @@ def _findings_backend(endpoint_url: str) -> Literal["emulator", "moto"]:
 
 
 def _load_findings(
-    endpoint_url: str, partitions: Iterator[RegionResources] | Any, served_by: str
+    endpoint_url: str, partitions: Iterable[RegionResources], served_by: str
 ) -> None:
     images: list[dict[str, Any]] = []
     moto_results: dict[tuple[str, str], list[Any]] = {}

@@ -26,10 +26,27 @@ from datetime import UTC, datetime
 from functools import cache
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
+import botocore.session
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.request import Request, determine_request_protocol
+from moto.core.routing import get_service_router
+from moto.core.utils import get_service_model
+from moto.iam.models import get_account_id_from, iam_backends
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from moto.s3.models import s3_backends
+from moto.sts.models import sts_backends
+from moto.utilities.utils import get_partition
+from werkzeug.serving import make_server
+
+from tap_aws_uvm.emulator import ecr_scans, findings
 from tap_aws_uvm.emulator.faults import Faults, fault_response
 from tap_aws_uvm.emulator.handlers import (
     AwsRequest,
@@ -37,7 +54,14 @@ from tap_aws_uvm.emulator.handlers import (
     ControlHandler,
     OperationHandler,
 )
-from tap_aws_uvm.emulator.paging import PAGED_OPERATIONS, Pager, PagedOperation, encode_query
+from tap_aws_uvm.emulator.paging import (
+    HANDLER_PAGED_OPERATIONS,
+    PAGED_OPERATIONS,
+    PagedOperation,
+    Pager,
+    cap_page_size,
+    encode_query,
+)
 
 log = logging.getLogger("tap_aws_uvm.emulator")
 
@@ -70,8 +94,6 @@ BUILTIN_CONTROL_ROUTES = {"faults", "counts", "counts/reset", "reset", "health"}
 
 @cache
 def _available_services() -> frozenset[str]:
-    import botocore.session
-
     return frozenset(botocore.session.get_session().get_available_services())
 
 
@@ -81,8 +103,6 @@ def _service_for_signing_name(signing_name: str) -> str | None:
         return SIGNING_NAME_ALIASES[signing_name]
     if signing_name in _available_services():
         return signing_name
-    from moto.core.utils import get_service_model
-
     for name in sorted(_available_services()):  # rare: scan once per unknown signing name
         metadata = get_service_model(name).metadata
         if signing_name in (metadata.get("signingName"), metadata.get("endpointPrefix")):
@@ -209,11 +229,6 @@ class EmulatorServer:
 
     def __init__(self, moto_app: WsgiApp | None = None):
         if moto_app is None:
-            from moto.moto_server.werkzeug_app import (
-                DomainDispatcherApplication,
-                create_backend_app,
-            )
-
             moto_app = DomainDispatcherApplication(create_backend_app)
         self.moto = moto_app
         self.handlers: dict[tuple[str, str], OperationHandler] = {}
@@ -304,8 +319,6 @@ class EmulatorServer:
             service if service in ("elb", "elbv2") else _service_for_signing_name(signing_name)
         )
         protocol, operation = self._operation(botocore_name, environ, body, params, query)
-        from moto.utilities.utils import get_partition
-
         req = AwsRequest(
             service=service,
             operation=operation,
@@ -335,10 +348,6 @@ class EmulatorServer:
     ) -> tuple[str, str]:
         if botocore_name is None:
             return "unknown", "Unknown"
-        from moto.core.request import Request, determine_request_protocol
-        from moto.core.routing import get_service_router
-        from moto.core.utils import get_service_model
-
         model = get_service_model(botocore_name)
         try:
             protocol = determine_request_protocol(model, environ.get("CONTENT_TYPE"))
@@ -363,9 +372,6 @@ class EmulatorServer:
         cached = self._account_by_key.get(access_key)
         if cached is not None:
             return cached
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.iam.models import get_account_id_from
-
         account = get_account_id_from(access_key)
         if account != DEFAULT_ACCOUNT_ID:  # keys are random: once known, known for good
             self._account_by_key[access_key] = account
@@ -394,15 +400,27 @@ class EmulatorServer:
             if regions is not None:
                 return self._describe_regions(req, regions)
         paged = PAGED_OPERATIONS.get((req.service, req.operation))
-        if paged is None:
+        if paged is not None:
+            served = self.pager.serve(
+                req, paged, lambda r: self._forward(call, r), faults.max_page_items
+            )
+            self._count_page(req, served.response, served.has_next)
+            return served.response
+        handler_paged = HANDLER_PAGED_OPERATIONS.get((req.service, req.operation))
+        if handler_paged is None:
             return self._forward(call, req)
-        served = self.pager.serve(req, paged, lambda r: self._forward(call, r))
-        if served.response.status == 200:
+        if faults.max_page_items is not None:
+            req = cap_page_size(req, handler_paged, faults.max_page_items)
+        resp = self._forward(call, req)
+        self._count_page(req, resp, resp.status == 200 and Pager.carries_token(resp, handler_paged))
+        return resp
+
+    def _count_page(self, req: AwsRequest, resp: AwsResponse, has_next: bool) -> None:
+        if resp.status == 200:
             key = f"{req.service}:{req.operation}"
             self.stats.add(self.stats.pages, key)
-            if served.has_next:
+            if has_next:
                 self.stats.add(self.stats.multi_page, key)
-        return served.response
 
     def _injected_fault(self, call: Call, faults: Faults) -> AwsResponse | None:
         req = call.req
@@ -425,8 +443,6 @@ class EmulatorServer:
         return None
 
     def _caller_arn(self, call: Call) -> str:
-        from moto.sts.models import sts_backends
-
         account = call.req.account_id
         assumed = sts_backends[account][call.partition].get_assumed_role_from_access_key(
             call.access_key
@@ -544,9 +560,6 @@ class EmulatorServer:
     def _decorate_page(self, req: AwsRequest, op: PagedOperation, items: list[Any]) -> None:
         if (op.service, op.operation) != ("s3", "ListBuckets") or not self.faults.s3_bucket_region:
             return
-        from moto.s3.models import s3_backends
-        from moto.utilities.utils import get_partition
-
         buckets = s3_backends[req.account_id][get_partition(req.region)].buckets
         for item in items:
             ns = item.tag[: item.tag.index("}") + 1] if item.tag.startswith("{") else ""
@@ -591,9 +604,9 @@ class EmulatorServer:
             self.stats.clear()
             self.faults = Faults()
             self._forget_moto_state()
-            for route, handler in list(self.control_routes.items()):
+            for route, reset_route in list(self.control_routes.items()):
                 if route.rsplit("/", 1)[-1] == "reset":
-                    handler({})
+                    reset_route({})
             return {"ok": True}
         handler = self.control_routes.get(path)
         if handler is None:
@@ -606,8 +619,6 @@ def _trust_policy_allows(role_arn: str, external_id: Any) -> bool:
     parts = role_arn.split(":")
     if len(parts) < 6 or not parts[4].isdigit():
         return True
-    from moto.iam.models import iam_backends
-
     try:
         role = iam_backends[parts[4]][parts[1]].get_role_by_arn(role_arn)
     except Exception:  # noqa: BLE001 - moto's NotFoundException: no such role, nothing to enforce
@@ -617,8 +628,6 @@ def _trust_policy_allows(role_arn: str, external_id: Any) -> bool:
         try:
             document = json.loads(document)
         except ValueError:
-            from urllib.parse import unquote
-
             document = json.loads(unquote(document))
     statements = document.get("Statement", [])
     if isinstance(statements, dict):
@@ -663,17 +672,12 @@ def _condition_holds(operator: str, values: list[str], external_id: Any) -> bool
 
 
 def install_extensions(app: EmulatorServer) -> None:
-    from tap_aws_uvm.emulator import ecr_scans, findings
-
     findings.install(app)
     ecr_scans.install(app)
 
 
 def serve(port: int, port_file: str | None = None, log_file: str | None = None) -> None:
     """Run the emulator on 127.0.0.1 until killed; write the bound port to ``port_file``."""
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-    from werkzeug.serving import make_server
-
     if log_file:
         logging.basicConfig(
             filename=log_file, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
