@@ -62,10 +62,16 @@ QUEUE_PAGES = 4  # pages a partition may have waiting for the SDK
 
 
 def classify(exc: BaseException, not_enabled: Iterable[str] = ()) -> tuple[str, str]:
-    """(outcome, error code) for an exception raised while reading a partition."""
+    """(outcome, error code) for an exception raised while reading a partition.
+
+    ``not_enabled`` holds codes (``"InvalidAccessException"``) or a code and a fragment of
+    its message (``"AccessDeniedException:does not have access"``) meaning "not enabled".
+    """
     code = error_code(exc)
-    if code in not_enabled:
-        return NOT_ENABLED, code
+    for rule in not_enabled:
+        rule_code, _, fragment = rule.partition(":")
+        if code == rule_code and fragment in error_message(exc):
+            return NOT_ENABLED, code
     if isinstance(exc, ClientError):
         if code in DENIED_CODES or code.startswith("AccessDenied"):
             return DENIED, code

@@ -30,12 +30,26 @@ def column_name(aws_name: str) -> str:
 
 
 def utc_timestamp(value: dt.datetime) -> str:
-    """``2024-05-01T12:00:00.123000Z`` for any aware or naive (assumed UTC) datetime."""
+    """``2024-05-01T12:00:00.123000Z`` for any aware or naive (assumed UTC) datetime.
+
+    Always microseconds, so timestamps (and bookmarks) compare correctly as strings.
+    """
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    value = value.astimezone(dt.UTC)
-    text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
-    return text.replace("+00:00", "Z")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_timestamp(text: str) -> dt.datetime:
+    """An aware UTC datetime from an ISO 8601 string (AWS's, or a bookmark)."""
+    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def normalize_timestamp(text: str | None) -> str | None:
+    """AWS's ISO 8601 strings (Security Hub dates) in the canonical form of ``utc_timestamp``."""
+    return None if text is None else utc_timestamp(parse_timestamp(text))
 
 
 def json_native(value: Any) -> Any:

@@ -131,6 +131,8 @@ SOURCES: dict[str, SchemaSource] = {
     ),
     "securityhub_findings": SchemaSource(
         top=AwsShape("securityhub", "AwsSecurityFinding"),
+        # The finding's own Region; `region` is the partition the tap read it from.
+        extra={"finding_region": string()},
         # ASFF dates are ISO 8601 strings in the model (NonEmptyString), not timestamps.
         overrides={
             "created_at": date_time(),

@@ -91,7 +91,11 @@ def test_s3_lists_buckets_once_per_account(
         assert requests_for(counts, "s3", "ListBuckets", account.id) == 1
     assert requests_for(counts, "s3", "GetBucketLocation") == 0
     arns = [r["arn"] for r in run.records["s3_buckets"]]
-    assert len(arns) == len(set(arns)) == len(expected_buckets(org, [a.id for a in org.active_accounts]))
+    assert (
+        len(arns)
+        == len(set(arns))
+        == len(expected_buckets(org, [a.id for a in org.active_accounts]))
+    )
 
 
 def test_s3_falls_back_to_bucket_location_when_region_is_missing(
@@ -102,7 +106,9 @@ def test_s3_falls_back_to_bucket_location_when_region_is_missing(
 
     assert run.returncode == 0, run.stderr
     account = org.management_account_id
-    assert by_arn(run.records["s3_buckets"], ["account_id", "region", "name"]) == expected_buckets(org, [account])
+    assert by_arn(run.records["s3_buckets"], ["account_id", "region", "name"]) == expected_buckets(
+        org, [account]
+    )
     counts = emu.counts()
     assert requests_for(counts, "s3", "ListBuckets", account) == 1
     assert requests_for(counts, "s3", "GetBucketLocation", account) == len(org.buckets(account))

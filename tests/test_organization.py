@@ -29,8 +29,9 @@ VOLATILE = {"rds_instances": {"latest_restorable_time"}}
 def stable_records(run: TapRun) -> dict[str, list[str]]:
     return {
         stream: sorted(
-            json.dumps({k: v for k, v in r.items() if k not in VOLATILE.get(stream, ())},
-                       sort_keys=True)
+            json.dumps(
+                {k: v for k, v in r.items() if k not in VOLATILE.get(stream, ())}, sort_keys=True
+            )
             for r in records
         )
         for stream, records in run.records.items()
@@ -71,8 +72,11 @@ def test_account_filters_narrow_the_organization(
 ) -> None:
     kept, dropped = org.member_accounts[0].id, org.member_accounts[1].id
     run = run_tap(
-        {**org_config, "account_ids": [org.management_account_id, kept, dropped],
-         "exclude_account_ids": [dropped]},
+        {
+            **org_config,
+            "account_ids": [org.management_account_id, kept, dropped],
+            "exclude_account_ids": [dropped],
+        },
         catalog=catalog_selecting(INVENTORY),
     )
 
@@ -114,16 +118,22 @@ def test_disabled_region_and_denied_service_are_skipped_and_counted(
     assert run.returncode == 0, run.stderr
     warnings = run.lines("WARNING")
     assert len(warnings) == 3, warnings
-    assert sum(
-        f"stream=ec2_instances account={disabled_account} region=eu-west-1: AuthFailure" in w
-        for w in warnings
-    ) == 1
-    for region in REGIONS:
-        assert sum(
-            f"stream=ec2_instances account={denied_account} region={region}: UnauthorizedOperation"
-            in w
+    assert (
+        sum(
+            f"stream=ec2_instances account={disabled_account} region=eu-west-1: AuthFailure" in w
             for w in warnings
-        ) == 1
+        )
+        == 1
+    )
+    for region in REGIONS:
+        assert (
+            sum(
+                f"stream=ec2_instances account={denied_account} region={region}: "
+                "UnauthorizedOperation" in w
+                for w in warnings
+            )
+            == 1
+        )
     expected = [a.id for a in org.active_accounts if a.id != denied_account]
     got = Counter((r["account_id"], r["region"]) for r in run.records["ec2_instances"])
     assert (disabled_account, "eu-west-1") not in got
@@ -134,13 +144,18 @@ def test_disabled_region_and_denied_service_are_skipped_and_counted(
                 assert got[(account, region)] == len(org.resources(account, region).instances)
     partitions = len(org.active_accounts) * len(REGIONS)
     assert coverage(run)["ec2_instances"] == {
-        "ok": partitions - 3, "denied": 2, "disabled": 1, "not_enabled": 0, "failed": 0
+        "ok": partitions - 3,
+        "denied": 2,
+        "disabled": 1,
+        "not_enabled": 0,
+        "failed": 0,
     }
     assert coverage(run)["s3_buckets"]["ok"] == len(org.active_accounts)
     assert run.lines("coverage ec2_instances: ok=3 denied=2 disabled=1 not_enabled=0 failed=0")
 
-    strict = run_tap({**org_config, "fail_on_access_denied": True},
-                     catalog=catalog_selecting(INVENTORY))
+    strict = run_tap(
+        {**org_config, "fail_on_access_denied": True}, catalog=catalog_selecting(INVENTORY)
+    )
     assert strict.returncode != 0
     assert strict.lines("Sync incomplete: stream ec2_instances was denied or failed in 2 partition")
 
@@ -182,7 +197,9 @@ def test_concurrency_is_bounded_by_max_concurrency(
     emu.configure(latency_ms=150)
     for limit in (4, 1):
         emu.reset_counts()
-        run = run_tap({**org_config, "max_concurrency": limit}, catalog=catalog_selecting(INVENTORY))
+        run = run_tap(
+            {**org_config, "max_concurrency": limit}, catalog=catalog_selecting(INVENTORY)
+        )
         assert run.returncode == 0, run.stderr
         assert emu.counts()["peak_in_flight"] == limit
 
@@ -191,15 +208,21 @@ def test_all_regions_reaches_exactly_the_enabled_ones(
     emu: Emulator, org: Organization, org_config: dict[str, object]
 ) -> None:
     management, member = org.management_account_id, org.member_accounts[0].id
-    emu.configure(regions={
-        management: {"enabled": ["us-east-1", "eu-west-1", "ap-southeast-2"],
-                     "not_opted_in": ["me-south-1", "af-south-1"]},
-        member: {"enabled": ["us-east-1"], "not_opted_in": ["eu-west-1"]},
-        "*": {"enabled": ["us-east-1", "eu-west-1"], "not_opted_in": ["ap-east-1"]},
-    })
+    emu.configure(
+        regions={
+            management: {
+                "enabled": ["us-east-1", "eu-west-1", "ap-southeast-2"],
+                "not_opted_in": ["me-south-1", "af-south-1"],
+            },
+            member: {"enabled": ["us-east-1"], "not_opted_in": ["eu-west-1"]},
+            "*": {"enabled": ["us-east-1", "eu-west-1"], "not_opted_in": ["ap-east-1"]},
+        }
+    )
 
-    run = run_tap({**org_config, "regions": ["*"], "exclude_regions": ["ap-southeast-2"]},
-                  catalog=catalog_selecting({"ec2_instances"}))
+    run = run_tap(
+        {**org_config, "regions": ["*"], "exclude_regions": ["ap-southeast-2"]},
+        catalog=catalog_selecting({"ec2_instances"}),
+    )
 
     assert run.returncode == 0, run.stderr
     visited = {

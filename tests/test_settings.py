@@ -50,7 +50,9 @@ INVALID = [
 ]
 
 
-@pytest.mark.parametrize(("setting", "overrides"), INVALID, ids=[f"{s}-{i}" for i, (s, _) in enumerate(INVALID)])
+@pytest.mark.parametrize(
+    ("setting", "overrides"), INVALID, ids=[f"{s}-{i}" for i, (s, _) in enumerate(INVALID)]
+)
 def test_invalid_setting_stops_before_any_aws_call(
     emu: Emulator, setting: str, overrides: dict[str, object]
 ) -> None:
@@ -75,11 +77,13 @@ def test_invalid_setting_stops_before_any_aws_call(
 
 
 def test_secret_of_wrong_type_is_never_echoed(emu: Emulator) -> None:
-    run = run_tap({
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": ["sentinel-in-a-list"],
-        "regions": ["us-east-1"],
-    })
+    run = run_tap(
+        {
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": ["sentinel-in-a-list"],
+            "regions": ["us-east-1"],
+        }
+    )
     assert run.returncode != 0
     assert run.lines("Invalid setting 'aws_secret_access_key': must be a string (value not shown)")
     assert "sentinel-in-a-list" not in run.output

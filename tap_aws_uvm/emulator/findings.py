@@ -46,13 +46,14 @@ Not enabled (``findings/disable``)
     Hub" with HTTP 401 -- the status botocore's securityhub model declares for that error shape
     (``InvalidAccessException.error.httpStatusCode == 401``); the message is the one users report
     from GetFindings (prowler-cloud/prowler#1143, handled as "not enabled" in prowler#1590).
-    Inspector2: HTTP 403 ``AccessDeniedException``. Inspector2 reports an account it is not
-    activated for as 403 AccessDeniedException "Invoking account does not have access to ..."
-    (seen for DescribeOrganizationConfiguration in regions where it is not enabled, matched by
-    terraform-provider-aws internal/service/inspector2 and steampipe-plugin-aws; and 403
-    AccessDeniedException is the code clients such as awslabs' MCP security server catch as
-    "Inspector is not enabled" around list_findings). AccessDeniedException is the one 403 error
-    shape of the inspector2 model.
+    Inspector2: HTTP 403 ``AccessDeniedException``, message "Invoking account does not have
+    access to list findings." No public trace of the exact ListFindings wording was found; the
+    code, status and "Invoking account does not have access to <action>" form are what
+    Inspector2 answers for other operations in accounts/regions where it is not enabled
+    (DescribeOrganizationConfiguration: terraform-provider-aws internal/service/inspector2 and
+    steampipe-plugin-aws match that 403 AccessDeniedException text to mean "not enabled"), and
+    what clients such as awslabs' MCP security server catch around list_findings as "Inspector
+    is not enabled". AccessDeniedException is the inspector2 model's only 403 error shape.
 
 Control routes (POST {endpoint}/_emulator/<path>, JSON in and out)
 ------------------------------------------------------------------
@@ -78,31 +79,44 @@ Control routes (POST {endpoint}/_emulator/<path>, JSON in and out)
     a partition failing mid-way at once. ``pages: null`` clears the rule.
 ``findings/stats``  {service?, account_id?, region?}
     -> {"partitions": [{service, account_id, region, findings, calls, pages, errors, returned,
-    requests: [{operation, filters, sort, max_results, token, status, returned}] (last 200)}]}
-``findings/reset``  {} -> {"reset": true}: clears every finding, rule and counter. This is the
-    reset hook the wrapper's ``Emulator.reset()`` calls; in-process code may call
-    ``FindingsStore.reset()``.
+    requests: [{operation, filters, sort, max_results, token, status, returned}] (last 200)}],
+    "disabled": [[service, account_id, region], ...]}
+``findings/reset``  {} -> {"reset": true}: clears every finding, rule and counter. The generic
+    reset (``Emulator.reset()``, i.e. POST /_emulator/reset) calls every control route whose last
+    path segment is ``reset``, so this one; in-process code may call ``FindingsStore.reset()``
+    (``install`` returns the store and sets it as ``app.findings_store``).
 
 Python helpers for tests and seeding (parent process, over HTTP with ``requests``):
 :func:`load_findings`, :func:`generate_findings`, :func:`update_findings`, :func:`set_enabled`,
 :func:`fail_after_pages`, :func:`findings_stats`, :func:`reset_findings`; and the pure
-:func:`generated_findings` to recompute generated findings locally.
+``generated_findings(service, account_id, region, count, *, start, end, seed=0,
+aws_account_ids=None)`` (and its streaming twin :func:`iter_generated_findings`) to recompute
+generated findings locally; :func:`findings_digest` compares them with ``generate``'s summary.
+
+Scale: entries keep the finding's JSON bytes (serialized once) plus a few filter fields, and an
+index sorted by (UpdatedAt, key). Security Hub pages sorted by UpdatedAt bisect to the window
+and the cursor and scan from there; other orders are computed once per (query, data version)
+and cached, later pages bisect into them. 200,000 generated findings take ~10 s to generate
+here; a page then costs ~1 ms in the emulator (botocore's parsing of a 100-finding page is
+~40 ms, the real bottleneck of a client).
 """
 
 from __future__ import annotations
 
 import base64
 import bisect
+import contextlib
 import hashlib
 import json
-import math
 import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import requests
 
 from tap_aws_uvm.emulator.handlers import AwsRequest, AwsResponse, EmulatorApp
 
@@ -112,6 +126,7 @@ try:  # msgspec comes with singer-sdk[msgspec]; json is the fallback
     _encode: Callable[[Any], bytes] = msgspec.json.encode
     _decode: Callable[[bytes], Any] = msgspec.json.decode
 except ImportError:  # pragma: no cover
+
     def _encode(obj: Any) -> bytes:
         return json.dumps(obj, separators=(",", ":")).encode()
 
@@ -217,8 +232,12 @@ def epoch_from_us(us: int) -> float | int:
 
 _SEVERITIES = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 _SEV_NORMALIZED = {"INFORMATIONAL": 0, "LOW": 20, "MEDIUM": 50, "HIGH": 75, "CRITICAL": 95}
-_WORKFLOW_STATE = {"NEW": "NEW", "NOTIFIED": "ASSIGNED", "RESOLVED": "RESOLVED",
-                   "SUPPRESSED": "DEFERRED"}
+_WORKFLOW_STATE = {
+    "NEW": "NEW",
+    "NOTIFIED": "ASSIGNED",
+    "RESOLVED": "RESOLVED",
+    "SUPPRESSED": "DEFERRED",
+}
 
 
 def _table(*weighted: tuple[str, int]) -> tuple[str, ...]:
@@ -230,12 +249,12 @@ def _table(*weighted: tuple[str, int]) -> tuple[str, ...]:
     return tuple(out)
 
 
-_SEV_TABLE = _table(("INFORMATIONAL", 10), ("LOW", 25), ("MEDIUM", 35), ("HIGH", 20),
-                    ("CRITICAL", 10))
+_SEV_TABLE = _table(
+    ("INFORMATIONAL", 10), ("LOW", 25), ("MEDIUM", 35), ("HIGH", 20), ("CRITICAL", 10)
+)
 _WORKFLOW_TABLE = _table(("NEW", 50), ("NOTIFIED", 20), ("RESOLVED", 20), ("SUPPRESSED", 10))
 _RECORD_TABLE = _table(("ACTIVE", 80), ("ARCHIVED", 20))
-_COMPLIANCE_TABLE = _table(("PASSED", 30), ("FAILED", 50), ("WARNING", 10),
-                           ("NOT_AVAILABLE", 10))
+_COMPLIANCE_TABLE = _table(("PASSED", 30), ("FAILED", 50), ("WARNING", 10), ("NOT_AVAILABLE", 10))
 _I2_STATUS_TABLE = _table(("ACTIVE", 70), ("SUPPRESSED", 10), ("CLOSED", 20))
 _FIX_TABLE = _table(("YES", 60), ("NO", 30), ("PARTIAL", 10))
 _CONTROLS = (
@@ -249,8 +268,8 @@ _PACKAGES = (
     ("openssl", "3.0.7", "3.0.13", "OS"),
     ("glibc", "2.26", "2.26-64", "OS"),
     ("log4j-core", "2.14.1", "2.17.1", "JAR"),
-    ("requests", "2.25.0", "2.31.0", "PYTHON"),
-    ("lodash", "4.17.15", "4.17.21", "NPM"),
+    ("requests", "2.25.0", "2.31.0", "PYTHONPKG"),
+    ("lodash", "4.17.15", "4.17.21", "NODEPKG"),
     ("curl", "7.79.1", "8.4.0", "OS"),
 )
 _GUARDDUTY_TYPES = (
@@ -258,6 +277,7 @@ _GUARDDUTY_TYPES = (
     "UnauthorizedAccess:EC2/SSHBruteForce",
     "CryptoCurrency:EC2/BitcoinTool.B!DNS",
 )
+_FSBP = "standards/aws-foundational-security-best-practices/v/1.0.0"
 _CVSS_VECTOR = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
 _DAY = 86_400_000_000
 _HOUR = 3_600_000_000
@@ -318,10 +338,10 @@ def generated_findings(
     account_id: str,
     region: str,
     count: int,
+    *,
     start: Any,
     end: Any,
     seed: int = 0,
-    *,
     aws_account_ids: Sequence[str] | None = None,
     partition: str = "aws",
 ) -> list[dict[str, Any]]:
@@ -334,6 +354,35 @@ def generated_findings(
     stable across runs and platforms). About 1/10 of the findings share the UpdatedAt of the
     finding before them.
     """
+    return [
+        f
+        for f, _ in iter_generated_findings(
+            service,
+            account_id,
+            region,
+            count,
+            start=start,
+            end=end,
+            seed=seed,
+            aws_account_ids=aws_account_ids,
+            partition=partition,
+        )
+    ]
+
+
+def iter_generated_findings(
+    service: str,
+    account_id: str,
+    region: str,
+    count: int,
+    *,
+    start: Any,
+    end: Any,
+    seed: int = 0,
+    aws_account_ids: Sequence[str] | None = None,
+    partition: str = "aws",
+) -> Iterator[tuple[dict[str, Any], int]]:
+    """:func:`generated_findings` one at a time, with each finding's UpdatedAt in epoch µs."""
     if service not in SERVICES:
         raise ValueError(f"service must be one of {SERVICES}, not {service!r}")
     if count < 0:
@@ -345,15 +394,12 @@ def generated_findings(
     bits = _Bits(random.Random(f"{service}|{account_id}|{region}|{seed}"))
     updated = _spread(bits, count, start_us, end_us)
     make = _asff if service == SECURITYHUB else _inspector
-    return [
-        make(bits, i, members[i % len(members)], region, partition, updated[i])
-        for i in range(count)
-    ]
+    for i in range(count):
+        yield make(bits, i, (members[i % len(members)], region, partition), updated[i]), updated[i]
 
 
-def _asff(
-    bits: _Bits, i: int, account: str, region: str, partition: str, updated_us: int
-) -> dict[str, Any]:
+def _asff(bits: _Bits, i: int, where: tuple[str, str, str], updated_us: int) -> dict[str, Any]:
+    account, region, partition = where
     created_us = updated_us - bits.below(30 * 86_400) * 1_000_000
     last_us = max(created_us, updated_us - bits.below(3600) * 1_000_000)
     label = bits.pct(_SEV_TABLE)
@@ -381,46 +427,52 @@ def _asff(
     finding: dict[str, Any] = {"SchemaVersion": "2018-10-08"}
     if kind == 0:  # Security Hub CSPM control finding
         control, title = _CONTROLS[i % len(_CONTROLS)]
-        fid = (f"arn:{partition}:securityhub:{region}:{account}:subscription/"
-               f"aws-foundational-security-best-practices/v/1.0.0/{control}/finding/"
-               f"{bits.uuid4()}")
+        fid = (
+            f"arn:{partition}:securityhub:{region}:{account}:subscription/"
+            f"aws-foundational-security-best-practices/v/1.0.0/{control}/finding/"
+            f"{bits.uuid4()}"
+        )
         product_arn = f"arn:{partition}:securityhub:{region}::product/aws/securityhub"
         types = ["Software and Configuration Checks/Industry and Regulatory Standards"]
-        finding.update({
-            "Id": fid,
-            "ProductArn": product_arn,
-            "GeneratorId": f"security-control/{control}",
-            "AwsAccountId": account,
-            "Region": region,
-            "Types": types,
-            "Title": title,
-            "Description": f"This control checks: {title.lower()}.",
-            "Remediation": {"Recommendation": {
-                "Text": "For information on how to correct this issue, consult the AWS Security "
-                        "Hub controls documentation.",
-                "Url": f"https://docs.aws.amazon.com/console/securityhub/{control}/remediation",
-            }},
-            "ProductFields": {
-                "RelatedAWSResources:0/name": f"securityhub-{control.lower()}-{bits.hex(8)}",
-                "RelatedAWSResources:0/type": "AWS::Config::ConfigRule",
-                "aws/securityhub/ProductName": "Security Hub",
-                "aws/securityhub/CompanyName": "AWS",
-                "Resources:0/Id": ec2["Id"],
-                "aws/securityhub/FindingId": f"{product_arn}/{fid}",
-            },
-            "ProductName": "Security Hub",
-            "CompanyName": "AWS",
-            "Resources": [ec2],
-            "Compliance": {
-                "Status": bits.pct(_COMPLIANCE_TABLE),
-                "SecurityControlId": control,
-                "AssociatedStandards": [{
-                    "StandardsId": "standards/aws-foundational-security-best-practices/v/1.0.0"
-                }],
-            },
-            "FindingProviderFields": {"Severity": {"Label": label, "Original": label},
-                                      "Types": types},
-        })
+        finding.update(
+            {
+                "Id": fid,
+                "ProductArn": product_arn,
+                "GeneratorId": f"security-control/{control}",
+                "AwsAccountId": account,
+                "Region": region,
+                "Types": types,
+                "Title": title,
+                "Description": f"This control checks: {title.lower()}.",
+                "Remediation": {
+                    "Recommendation": {
+                        "Text": "For information on how to correct this issue, consult the "
+                        "AWS Security Hub controls documentation.",
+                        "Url": f"https://docs.aws.amazon.com/console/securityhub/{control}/remediation",
+                    }
+                },
+                "ProductFields": {
+                    "RelatedAWSResources:0/name": f"securityhub-{control.lower()}-{bits.hex(8)}",
+                    "RelatedAWSResources:0/type": "AWS::Config::ConfigRule",
+                    "aws/securityhub/ProductName": "Security Hub",
+                    "aws/securityhub/CompanyName": "AWS",
+                    "Resources:0/Id": ec2["Id"],
+                    "aws/securityhub/FindingId": f"{product_arn}/{fid}",
+                },
+                "ProductName": "Security Hub",
+                "CompanyName": "AWS",
+                "Resources": [ec2],
+                "Compliance": {
+                    "Status": bits.pct(_COMPLIANCE_TABLE),
+                    "SecurityControlId": control,
+                    "AssociatedStandards": [{"StandardsId": _FSBP}],
+                },
+                "FindingProviderFields": {
+                    "Severity": {"Label": label, "Original": label},
+                    "Types": types,
+                },
+            }
+        )
     elif kind == 1:  # Inspector finding imported into Security Hub
         name, version, fixed, manager = _PACKAGES[i % len(_PACKAGES)]
         cve = f"CVE-20{18 + bits.below(7)}-{1000 + bits.below(49000)}"
@@ -428,97 +480,125 @@ def _asff(
         product_arn = f"arn:{partition}:securityhub:{region}::product/aws/inspector"
         score = bits.score()
         types = ["Software and Configuration Checks/Vulnerabilities/CVE"]
-        finding.update({
-            "Id": fid,
-            "ProductArn": product_arn,
-            "GeneratorId": "AWSInspector",
-            "AwsAccountId": account,
-            "Region": region,
-            "Types": types,
-            "Title": f"{cve} - {name}",
-            "Description": f"A vulnerability in {name} {version} allows remote attackers to "
-                           "cause a denial of service.",
-            "Remediation": {"Recommendation": {"Text": f"Upgrade {name} to {fixed} or later."}},
-            "ProductFields": {
-                "aws/inspector/ProductVersion": "2",
-                "aws/inspector/FindingStatus": "ACTIVE",
-                "aws/inspector/inspectorScore": str(score),
-                "aws/securityhub/ProductName": "Inspector",
-                "aws/securityhub/CompanyName": "Amazon",
-                "aws/securityhub/FindingId": f"{product_arn}/{fid}",
-            },
-            "ProductName": "Inspector",
-            "CompanyName": "Amazon",
-            "Resources": [ec2],
-            "Vulnerabilities": [{
-                "Id": cve,
-                "VulnerablePackages": [{
-                    "Name": name, "Version": version, "Epoch": "0", "Release": "1",
-                    "Architecture": "x86_64", "PackageManager": manager,
-                    "FixedInVersion": fixed, "Remediation": f"Upgrade to {fixed}",
-                }],
-                "Cvss": [{"Version": "3.1", "BaseScore": score, "BaseVector": _CVSS_VECTOR,
-                          "Source": "NVD"}],
-                "Vendor": {"Name": "NVD", "Url": f"https://nvd.nist.gov/vuln/detail/{cve}",
-                           "VendorSeverity": label,
-                           "VendorCreatedAt": iso_from_us(created_us - 90 * _DAY),
-                           "VendorUpdatedAt": iso_from_us(created_us - 10 * _DAY)},
-                "ReferenceUrls": [f"https://nvd.nist.gov/vuln/detail/{cve}"],
-                "FixAvailable": bits.pct(_FIX_TABLE),
-                "ExploitAvailable": ("YES", "NO")[bits.take(1)],
-            }],
-            "FindingProviderFields": {"Severity": {"Label": label, "Original": label},
-                                      "Types": types},
-        })
+        finding.update(
+            {
+                "Id": fid,
+                "ProductArn": product_arn,
+                "GeneratorId": "AWSInspector",
+                "AwsAccountId": account,
+                "Region": region,
+                "Types": types,
+                "Title": f"{cve} - {name}",
+                "Description": f"A vulnerability in {name} {version} allows remote attackers to "
+                "cause a denial of service.",
+                "Remediation": {"Recommendation": {"Text": f"Upgrade {name} to {fixed} or later."}},
+                "ProductFields": {
+                    "aws/inspector/ProductVersion": "2",
+                    "aws/inspector/FindingStatus": "ACTIVE",
+                    "aws/inspector/inspectorScore": str(score),
+                    "aws/securityhub/ProductName": "Inspector",
+                    "aws/securityhub/CompanyName": "Amazon",
+                    "aws/securityhub/FindingId": f"{product_arn}/{fid}",
+                },
+                "ProductName": "Inspector",
+                "CompanyName": "Amazon",
+                "Resources": [ec2],
+                "Vulnerabilities": [
+                    {
+                        "Id": cve,
+                        "VulnerablePackages": [
+                            {
+                                "Name": name,
+                                "Version": version,
+                                "Epoch": "0",
+                                "Release": "1",
+                                "Architecture": "x86_64",
+                                "PackageManager": manager,
+                                "FixedInVersion": fixed,
+                                "Remediation": f"Upgrade to {fixed}",
+                            }
+                        ],
+                        "Cvss": [
+                            {
+                                "Version": "3.1",
+                                "BaseScore": score,
+                                "BaseVector": _CVSS_VECTOR,
+                                "Source": "NVD",
+                            }
+                        ],
+                        "Vendor": {
+                            "Name": "NVD",
+                            "Url": f"https://nvd.nist.gov/vuln/detail/{cve}",
+                            "VendorSeverity": label,
+                            "VendorCreatedAt": iso_from_us(created_us - 90 * _DAY),
+                            "VendorUpdatedAt": iso_from_us(created_us - 10 * _DAY),
+                        },
+                        "ReferenceUrls": [f"https://nvd.nist.gov/vuln/detail/{cve}"],
+                        "FixAvailable": bits.pct(_FIX_TABLE),
+                        "ExploitAvailable": ("YES", "NO")[bits.take(1)],
+                    }
+                ],
+                "FindingProviderFields": {
+                    "Severity": {"Label": label, "Original": label},
+                    "Types": types,
+                },
+            }
+        )
     else:  # GuardDuty finding imported into Security Hub
         gd_type = _GUARDDUTY_TYPES[i % len(_GUARDDUTY_TYPES)]
         detector = bits.hex(32)
-        fid = (f"arn:{partition}:guardduty:{region}:{account}:detector/{detector}/"
-               f"finding/{bits.hex(32)}")
+        fid = (
+            f"arn:{partition}:guardduty:{region}:{account}:detector/{detector}/"
+            f"finding/{bits.hex(32)}"
+        )
         product_arn = f"arn:{partition}:securityhub:{region}::product/aws/guardduty"
-        finding.update({
-            "Id": fid,
-            "ProductArn": product_arn,
-            "GeneratorId": f"arn:{partition}:guardduty:{region}:{account}:detector/{detector}",
-            "AwsAccountId": account,
-            "Region": region,
-            "Types": [f"TTPs/{gd_type.split(':')[0]}/{gd_type}"],
-            "Title": f"Unusual activity: {gd_type}",
-            "Description": f"EC2 instance {instance_id} is behaving in a way that may indicate "
-                           f"{gd_type}.",
-            "SourceUrl": f"https://console.aws.amazon.com/guardduty/home?region={region}",
-            "ProductFields": {
-                "aws/guardduty/service/count": str(1 + bits.below(500)),
-                "aws/guardduty/service/archived": "true" if record_state == "ARCHIVED"
-                else "false",
-                "aws/securityhub/ProductName": "GuardDuty",
-                "aws/securityhub/CompanyName": "Amazon",
-                "aws/securityhub/FindingId": f"{product_arn}/{fid}",
-            },
-            "ProductName": "GuardDuty",
-            "CompanyName": "Amazon",
-            "Resources": [ec2],
-            "FindingProviderFields": {
-                "Severity": {"Label": label, "Original": ("2", "5", "8")[bits.below(3)]},
-                "Types": [f"TTPs/{gd_type}"],
-            },
-        })
-    finding.update({
-        "CreatedAt": iso_from_us(created_us),
-        "UpdatedAt": iso_from_us(updated_us),
-        "FirstObservedAt": iso_from_us(created_us),
-        "LastObservedAt": iso_from_us(last_us),
-        "Severity": {"Label": label, "Normalized": _SEV_NORMALIZED[label], "Original": label},
-        "WorkflowState": _WORKFLOW_STATE[workflow],
-        "Workflow": {"Status": workflow},
-        "RecordState": record_state,
-    })
+        finding.update(
+            {
+                "Id": fid,
+                "ProductArn": product_arn,
+                "GeneratorId": f"arn:{partition}:guardduty:{region}:{account}:detector/{detector}",
+                "AwsAccountId": account,
+                "Region": region,
+                "Types": [f"TTPs/{gd_type.split(':')[0]}/{gd_type}"],
+                "Title": f"Unusual activity: {gd_type}",
+                "Description": f"EC2 instance {instance_id} is behaving in a way that may indicate "
+                f"{gd_type}.",
+                "SourceUrl": f"https://console.aws.amazon.com/guardduty/home?region={region}",
+                "ProductFields": {
+                    "aws/guardduty/service/count": str(1 + bits.below(500)),
+                    "aws/guardduty/service/archived": "true"
+                    if record_state == "ARCHIVED"
+                    else "false",
+                    "aws/securityhub/ProductName": "GuardDuty",
+                    "aws/securityhub/CompanyName": "Amazon",
+                    "aws/securityhub/FindingId": f"{product_arn}/{fid}",
+                },
+                "ProductName": "GuardDuty",
+                "CompanyName": "Amazon",
+                "Resources": [ec2],
+                "FindingProviderFields": {
+                    "Severity": {"Label": label, "Original": ("2", "5", "8")[bits.below(3)]},
+                    "Types": [f"TTPs/{gd_type}"],
+                },
+            }
+        )
+    finding.update(
+        {
+            "CreatedAt": iso_from_us(created_us),
+            "UpdatedAt": iso_from_us(updated_us),
+            "FirstObservedAt": iso_from_us(created_us),
+            "LastObservedAt": iso_from_us(last_us),
+            "Severity": {"Label": label, "Normalized": _SEV_NORMALIZED[label], "Original": label},
+            "WorkflowState": _WORKFLOW_STATE[workflow],
+            "Workflow": {"Status": workflow},
+            "RecordState": record_state,
+        }
+    )
     return finding
 
 
-def _inspector(
-    bits: _Bits, i: int, account: str, region: str, partition: str, updated_us: int
-) -> dict[str, Any]:
+def _inspector(bits: _Bits, i: int, where: tuple[str, str, str], updated_us: int) -> dict[str, Any]:
+    account, region, partition = where
     first_us = updated_us - bits.below(60 * 86_400) * 1_000_000
     last_us = max(first_us, updated_us - bits.below(3600) * 1_000_000)
     severity = "UNTRIAGED" if i % 97 == 96 else bits.pct(_SEV_TABLE)
@@ -532,15 +612,17 @@ def _inspector(
             "partition": partition,
             "region": region,
             "tags": {"Name": f"app-{i % 40}"},
-            "details": {"awsEc2Instance": {
-                "type": ("t3.micro", "m5.large")[bits.take(1)],
-                "imageId": f"ami-{bits.hex(17)}",
-                "ipV4Addresses": [f"10.1.{i % 256}.{1 + bits.below(254)}"],
-                "vpcId": f"vpc-{bits.hex(17)}",
-                "subnetId": f"subnet-{bits.hex(17)}",
-                "launchedAt": epoch_from_us(first_us - _DAY),
-                "platform": "AMAZON_LINUX_2",
-            }},
+            "details": {
+                "awsEc2Instance": {
+                    "type": ("t3.micro", "m5.large")[bits.take(1)],
+                    "imageId": f"ami-{bits.hex(17)}",
+                    "ipV4Addresses": [f"10.1.{i % 256}.{1 + bits.below(254)}"],
+                    "vpcId": f"vpc-{bits.hex(17)}",
+                    "subnetId": f"subnet-{bits.hex(17)}",
+                    "launchedAt": epoch_from_us(first_us - _DAY),
+                    "platform": "AMAZON_LINUX_2",
+                }
+            },
         }
     else:
         repo = f"service-{i % 30}"
@@ -550,15 +632,17 @@ def _inspector(
             "id": f"arn:{partition}:ecr:{region}:{account}:repository/{repo}/{digest}",
             "partition": partition,
             "region": region,
-            "details": {"awsEcrContainerImage": {
-                "repositoryName": repo,
-                "imageTags": [f"v{i % 9}.{i % 7}"],
-                "pushedAt": epoch_from_us(first_us - _HOUR),
-                "architecture": "amd64",
-                "imageHash": digest,
-                "registry": account,
-                "platform": "LINUX",
-            }},
+            "details": {
+                "awsEcrContainerImage": {
+                    "repositoryName": repo,
+                    "imageTags": [f"v{i % 9}.{i % 7}"],
+                    "pushedAt": epoch_from_us(first_us - _HOUR),
+                    "architecture": "amd64",
+                    "imageHash": digest,
+                    "registry": account,
+                    "platform": "LINUX",
+                }
+            },
         }
     finding: dict[str, Any] = {
         "findingArn": arn,
@@ -573,62 +657,96 @@ def _inspector(
     }
     if network:
         port = (22, 80, 443, 3389, 5432)[bits.below(5)]
-        finding.update({
-            "title": f"Port {port} is reachable from an Internet Gateway",
-            "description": f"On the instance, port {port} is reachable from an Internet Gateway.",
-            "remediation": {"recommendation": {
-                "text": "Restrict access to the port with security groups or network ACLs.",
-            }},
-            "networkReachabilityDetails": {
-                "openPortRange": {"begin": port, "end": port},
-                "protocol": "TCP",
-                "networkPath": {"steps": [
-                    {"componentId": f"igw-{bits.hex(17)}",
-                     "componentType": "AWS::EC2::InternetGateway"},
-                    {"componentId": f"sg-{bits.hex(17)}",
-                     "componentType": "AWS::EC2::SecurityGroup"},
-                ]},
-            },
-        })
+        finding.update(
+            {
+                "title": f"Port {port} is reachable from an Internet Gateway",
+                "description": f"On the instance, port {port} is reachable from an Internet "
+                "Gateway.",
+                "remediation": {
+                    "recommendation": {
+                        "text": "Restrict access to the port with security groups or network ACLs.",
+                    }
+                },
+                "networkReachabilityDetails": {
+                    "openPortRange": {"begin": port, "end": port},
+                    "protocol": "TCP",
+                    "networkPath": {
+                        "steps": [
+                            {
+                                "componentId": f"igw-{bits.hex(17)}",
+                                "componentType": "AWS::EC2::InternetGateway",
+                            },
+                            {
+                                "componentId": f"sg-{bits.hex(17)}",
+                                "componentType": "AWS::EC2::SecurityGroup",
+                            },
+                        ]
+                    },
+                },
+            }
+        )
         return finding
     name, version, fixed, manager = _PACKAGES[i % len(_PACKAGES)]
     cve = f"CVE-20{18 + bits.below(7)}-{1000 + bits.below(49000)}"
     score = bits.score()
     exploit = ("YES", "NO")[bits.take(1)]
-    finding.update({
-        "title": f"{cve} - {name}",
-        "description": f"A flaw in {name} {version} may allow a remote attacker to execute "
-                       "arbitrary code.",
-        "remediation": {"recommendation": {
-            "text": f"Upgrade {name} to {fixed}.",
-            "Url": f"https://nvd.nist.gov/vuln/detail/{cve}",
-        }},
-        "inspectorScore": score,
-        "inspectorScoreDetails": {"adjustedCvss": {
-            "scoreSource": "NVD", "cvssSource": "NVD", "version": "3.1", "score": score,
-            "scoringVector": _CVSS_VECTOR, "adjustments": [],
-        }},
-        "packageVulnerabilityDetails": {
-            "vulnerabilityId": cve,
-            "vulnerablePackages": [{
-                "name": name, "version": version, "epoch": 0, "release": "1",
-                "arch": "X86_64", "packageManager": manager, "fixedInVersion": fixed,
-                "remediation": f"Upgrade to {fixed}",
-            }],
-            "source": "NVD",
-            "cvss": [{"baseScore": score, "scoringVector": _CVSS_VECTOR, "version": "3.1",
-                      "source": "NVD"}],
-            "relatedVulnerabilities": [],
-            "sourceUrl": f"https://nvd.nist.gov/vuln/detail/{cve}",
-            "vendorSeverity": severity.title(),
-            "vendorCreatedAt": epoch_from_us(first_us - 90 * _DAY),
-            "vendorUpdatedAt": epoch_from_us(first_us - 5 * _DAY),
-            "referenceUrls": [f"https://nvd.nist.gov/vuln/detail/{cve}"],
-        },
-        "fixAvailable": bits.pct(_FIX_TABLE),
-        "exploitAvailable": exploit,
-        "epss": {"score": bits.take(16) % 100_000 / 100_000},
-    })
+    finding.update(
+        {
+            "title": f"{cve} - {name}",
+            "description": f"A flaw in {name} {version} may allow a remote attacker to execute "
+            "arbitrary code.",
+            "remediation": {
+                "recommendation": {
+                    "text": f"Upgrade {name} to {fixed}.",
+                    "Url": f"https://nvd.nist.gov/vuln/detail/{cve}",
+                }
+            },
+            "inspectorScore": score,
+            "inspectorScoreDetails": {
+                "adjustedCvss": {
+                    "scoreSource": "NVD",
+                    "cvssSource": "NVD",
+                    "version": "3.1",
+                    "score": score,
+                    "scoringVector": _CVSS_VECTOR,
+                    "adjustments": [],
+                }
+            },
+            "packageVulnerabilityDetails": {
+                "vulnerabilityId": cve,
+                "vulnerablePackages": [
+                    {
+                        "name": name,
+                        "version": version,
+                        "epoch": 0,
+                        "release": "1",
+                        "arch": "X86_64",
+                        "packageManager": manager,
+                        "fixedInVersion": fixed,
+                        "remediation": f"Upgrade to {fixed}",
+                    }
+                ],
+                "source": "NVD",
+                "cvss": [
+                    {
+                        "baseScore": score,
+                        "scoringVector": _CVSS_VECTOR,
+                        "version": "3.1",
+                        "source": "NVD",
+                    }
+                ],
+                "relatedVulnerabilities": [],
+                "sourceUrl": f"https://nvd.nist.gov/vuln/detail/{cve}",
+                "vendorSeverity": severity.title(),
+                "vendorCreatedAt": epoch_from_us(first_us - 90 * _DAY),
+                "vendorUpdatedAt": epoch_from_us(first_us - 5 * _DAY),
+                "referenceUrls": [f"https://nvd.nist.gov/vuln/detail/{cve}"],
+            },
+            "fixAvailable": bits.pct(_FIX_TABLE),
+            "exploitAvailable": exploit,
+            "epss": {"score": bits.take(16) % 100_000 / 100_000},
+        }
+    )
     if exploit == "YES":
         finding["exploitabilityDetails"] = {"lastKnownExploitAt": epoch_from_us(first_us - _DAY)}
     return finding
@@ -706,14 +824,24 @@ _I2_STRING: dict[str, Callable[[dict[str, Any]], list[Any]]] = {
     "vulnerabilitySource": _path("packageVulnerabilityDetails", "source"),
     "fixAvailable": _path("fixAvailable"),
     "exploitAvailable": _path("exploitAvailable"),
-    "ecrImageRepositoryName": _each("resources", "details", "awsEcrContainerImage",
-                                    "repositoryName"),
+    "ecrImageRepositoryName": _each(
+        "resources", "details", "awsEcrContainerImage", "repositoryName"
+    ),
 }
-_I2_DATE = {"updatedAt": "updatedAt", "firstObservedAt": "firstObservedAt",
-            "lastObservedAt": "lastObservedAt"}
+_I2_DATE = {
+    "updatedAt": "updatedAt",
+    "firstObservedAt": "firstObservedAt",
+    "lastObservedAt": "lastObservedAt",
+}
 _I2_FAST = ("findingArn", "awsAccountId", "findingType", "severity", "findingStatus")
-_I2_SEVERITY_RANK = {"INFORMATIONAL": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4,
-                     "UNTRIAGED": 5}
+_I2_SEVERITY_RANK = {
+    "INFORMATIONAL": 0,
+    "LOW": 1,
+    "MEDIUM": 2,
+    "HIGH": 3,
+    "CRITICAL": 4,
+    "UNTRIAGED": 5,
+}
 # sortCriteria.field -> (value of a finding, numeric?)
 _I2_SORT: dict[str, Callable[[dict[str, Any]], Any]] = {
     "AWS_ACCOUNT_ID": lambda f: f.get("awsAccountId"),
@@ -724,16 +852,30 @@ _I2_SORT: dict[str, Callable[[dict[str, Any]], Any]] = {
     "FINDING_STATUS": lambda f: f.get("status"),
     "RESOURCE_TYPE": lambda f: next(iter(_each("resources", "type")(f)), None),
     "VULNERABILITY_ID": lambda f: (f.get("packageVulnerabilityDetails") or {}).get(
-        "vulnerabilityId"),
+        "vulnerabilityId"
+    ),
     "INSPECTOR_SCORE": lambda f: f.get("inspectorScore"),
     "EPSS_SCORE": lambda f: (f.get("epss") or {}).get("score"),
 }
 # the enum botocore's model knows (anything else, e.g. UPDATED_AT, is rejected by AWS)
 _I2_SORT_ENUM = (
-    "AWS_ACCOUNT_ID", "FINDING_TYPE", "SEVERITY", "FIRST_OBSERVED_AT", "LAST_OBSERVED_AT",
-    "FINDING_STATUS", "RESOURCE_TYPE", "ECR_IMAGE_PUSHED_AT", "ECR_IMAGE_REPOSITORY_NAME",
-    "ECR_IMAGE_REGISTRY", "NETWORK_PROTOCOL", "COMPONENT_TYPE", "VULNERABILITY_ID",
-    "VULNERABILITY_SOURCE", "INSPECTOR_SCORE", "VENDOR_SEVERITY", "EPSS_SCORE",
+    "AWS_ACCOUNT_ID",
+    "FINDING_TYPE",
+    "SEVERITY",
+    "FIRST_OBSERVED_AT",
+    "LAST_OBSERVED_AT",
+    "FINDING_STATUS",
+    "RESOURCE_TYPE",
+    "ECR_IMAGE_PUSHED_AT",
+    "ECR_IMAGE_REPOSITORY_NAME",
+    "ECR_IMAGE_REGISTRY",
+    "NETWORK_PROTOCOL",
+    "COMPONENT_TYPE",
+    "VULNERABILITY_ID",
+    "VULNERABILITY_SOURCE",
+    "INSPECTOR_SCORE",
+    "VENDOR_SEVERITY",
+    "EPSS_SCORE",
 )
 
 
@@ -742,8 +884,9 @@ class Entry:
 
     __slots__ = ("data", "fast", "key", "updated_us")
 
-    def __init__(self, key: tuple[str, ...], updated_us: int, data: bytes,
-                 fast: tuple[tuple[Any, ...], ...]) -> None:
+    def __init__(
+        self, key: tuple[str, ...], updated_us: int, data: bytes, fast: tuple[tuple[Any, ...], ...]
+    ) -> None:
         self.key = key
         self.updated_us = updated_us
         self.data = data
@@ -762,7 +905,10 @@ def _sh_fast(f: dict[str, Any]) -> tuple[tuple[Any, ...], ...]:
     """Values of ``_SH_FAST`` fields (same as the generic getters, without their overhead)."""
     wf, sev = f.get("Workflow"), f.get("Severity")
     return (
-        (f["Id"],), (f["ProductArn"],), _one(f.get("AwsAccountId")), _one(f.get("RecordState")),
+        (f["Id"],),
+        (f["ProductArn"],),
+        _one(f.get("AwsAccountId")),
+        _one(f.get("RecordState")),
         _one(wf.get("Status") if isinstance(wf, dict) else None),
         _one(sev.get("Label") if isinstance(sev, dict) else None),
     )
@@ -770,18 +916,24 @@ def _sh_fast(f: dict[str, Any]) -> tuple[tuple[Any, ...], ...]:
 
 def _i2_fast(f: dict[str, Any]) -> tuple[tuple[Any, ...], ...]:
     """Values of ``_I2_FAST`` fields."""
-    return ((f["findingArn"],), _one(f.get("awsAccountId")), _one(f.get("type")),
-            _one(f.get("severity")), _one(f.get("status")))
+    return (
+        (f["findingArn"],),
+        _one(f.get("awsAccountId")),
+        _one(f.get("type")),
+        _one(f.get("severity")),
+        _one(f.get("status")),
+    )
 
 
-def _make_entry(service: str, finding: dict[str, Any]) -> Entry:
+def _make_entry(service: str, finding: dict[str, Any], updated_us: int | None = None) -> Entry:
+    """Validate and serialize one finding (``updated_us``: its UpdatedAt when already known)."""
     if not isinstance(finding, dict):
         raise ValueError("a finding must be a JSON object")
     if service == SECURITYHUB:
         for k in ("Id", "ProductArn", "UpdatedAt"):
             if not finding.get(k):
                 raise ValueError(f"Security Hub finding without {k}: {str(finding)[:200]}")
-        updated = parse_time_us(finding["UpdatedAt"])
+        updated = parse_time_us(finding["UpdatedAt"]) if updated_us is None else updated_us
         key: tuple[str, ...] = (finding["Id"], finding["ProductArn"])
         fast = _sh_fast(finding)
     else:
@@ -793,7 +945,7 @@ def _make_entry(service: str, finding: dict[str, Any]) -> Entry:
             for k in _I2_TIMES:  # ISO accepted on load; epoch seconds on the wire
                 if isinstance(finding.get(k), str):
                     finding[k] = epoch_from_us(parse_time_us(finding[k]))
-        updated = parse_time_us(finding["updatedAt"])
+        updated = parse_time_us(finding["updatedAt"]) if updated_us is None else updated_us
         key = (finding["findingArn"],)
         fast = _i2_fast(finding)
     return Entry(key, updated, _encode(finding), fast)
@@ -843,7 +995,9 @@ class Query:
 
 
 def _string_predicate(
-    field: str, conds: list[tuple[str, str]], fast_index: int | None,
+    field: str,
+    conds: list[tuple[str, str]],
+    fast_index: int | None,
     getter: Callable[[dict[str, Any]], list[Any]],
 ) -> Callable[[Entry, dict[str, Any] | None], bool]:
     pos = [(c, v) for c, v in conds if c in ("EQUALS", "PREFIX", "CONTAINS", "CONTAINS_WORD")]
@@ -873,23 +1027,28 @@ def _string_predicate(
 
 
 def _date_predicate(
-    ranges: list[tuple[int | None, int | None]], getter: Callable[[Entry, dict[str, Any] | None], Any]
+    ranges: list[tuple[int | None, int | None]],
+    getter: Callable[[Entry, dict[str, Any] | None], Any],
 ) -> Callable[[Entry, dict[str, Any] | None], bool]:
     def pred(entry: Entry, finding: dict[str, Any] | None) -> bool:
         raw = getter(entry, finding)
         if raw is None:
             return False
         us = raw if isinstance(raw, int) and getter is _updated_getter else parse_time_us(raw)
-        for lo, hi in ranges:
-            if (lo is None or us >= lo) and (hi is None or us <= hi):
-                return True
-        return False
+        return any((lo is None or us >= lo) and (hi is None or us <= hi) for lo, hi in ranges)
 
     return pred
 
 
 def _updated_getter(entry: Entry, finding: dict[str, Any] | None) -> Any:
     return entry.updated_us
+
+
+def _json_getter(key: str) -> Callable[[Entry, dict[str, Any] | None], Any]:
+    def get(entry: Entry, finding: dict[str, Any] | None) -> Any:
+        return (finding or {}).get(key)
+
+    return get
 
 
 def _window(ranges: list[tuple[int | None, int | None]]) -> tuple[int, int]:
@@ -932,17 +1091,24 @@ def parse_securityhub_query(params: dict[str, Any], now_us: int) -> Query:
                 if q.window is not None:
                     lo, hi = max(lo, q.window[0]), min(hi, q.window[1])
                 q.window = (lo, hi)
-                q.predicates.append(_date_predicate(ranges, _updated_getter))
+                if len(ranges) > 1:  # one range: the index window is exact
+                    q.predicates.append(_date_predicate(ranges, _updated_getter))
             else:
                 q.needs_json = True
-                q.predicates.append(_date_predicate(
-                    ranges, lambda e, f, _k=field: (f or {}).get(_k)))
+                q.predicates.append(_date_predicate(ranges, _json_getter(field)))
         elif field in _SH_STRING:
             parsed: list[tuple[str, str]] = []
             for c in conds:
                 comp = c.get("Comparison") if isinstance(c, dict) else None
-                if comp not in ("EQUALS", "NOT_EQUALS", "PREFIX", "PREFIX_NOT_EQUALS",
-                                "CONTAINS", "NOT_CONTAINS", "CONTAINS_WORD"):
+                if comp not in (
+                    "EQUALS",
+                    "NOT_EQUALS",
+                    "PREFIX",
+                    "PREFIX_NOT_EQUALS",
+                    "CONTAINS",
+                    "NOT_CONTAINS",
+                    "CONTAINS_WORD",
+                ):
                     raise _invalid(SECURITYHUB, f"Invalid Comparison in Filters.{field}: {comp}")
                 if not isinstance(c.get("Value"), str):
                     raise _invalid(SECURITYHUB, f"Filters.{field} needs a string Value")
@@ -961,8 +1127,9 @@ def parse_securityhub_query(params: dict[str, Any], now_us: int) -> Query:
         if order not in ("asc", "desc"):
             raise _invalid(SECURITYHUB, f"Invalid SortOrder: {order}")
         if field not in _SH_STRING and field not in _SH_DATE and field not in _SH_NUMBER_SORT:
-            raise _invalid(SECURITYHUB, f"SortCriteria field {field} is not supported by the "
-                                        "emulator")
+            raise _invalid(
+                SECURITYHUB, f"SortCriteria field {field} is not supported by the emulator"
+            )
         if field not in ("UpdatedAt", *_SH_FAST):
             q.needs_json = True
         q.sort.append((field, order == "desc"))
@@ -984,25 +1151,30 @@ def parse_inspector_query(params: dict[str, Any]) -> Query:
                 try:
                     start = c.get("startInclusive")
                     end = c.get("endInclusive")
-                    ranges.append((None if start is None else parse_time_us(start),
-                                   None if end is None else parse_time_us(end)))
+                    ranges.append(
+                        (
+                            None if start is None else parse_time_us(start),
+                            None if end is None else parse_time_us(end),
+                        )
+                    )
                 except (ValueError, TypeError, AttributeError) as exc:
                     raise _invalid(INSPECTOR2, f"Invalid filterCriteria.{field}: {exc}") from None
             if field == "updatedAt":
                 lo, hi = _window(ranges)
                 q.window = (lo, hi)
-                q.predicates.append(_date_predicate(ranges, _updated_getter))
+                if len(ranges) > 1:  # one range: the index window is exact
+                    q.predicates.append(_date_predicate(ranges, _updated_getter))
             else:
                 q.needs_json = True
-                q.predicates.append(_date_predicate(
-                    ranges, lambda e, f, _k=field: (f or {}).get(_k)))
+                q.predicates.append(_date_predicate(ranges, _json_getter(field)))
         elif field in _I2_STRING:
             parsed: list[tuple[str, str]] = []
             for c in conds:
                 comp = c.get("comparison") if isinstance(c, dict) else None
                 if comp not in ("EQUALS", "NOT_EQUALS", "PREFIX"):
-                    raise _invalid(INSPECTOR2, f"Invalid comparison in filterCriteria.{field}: "
-                                               f"{comp}")
+                    raise _invalid(
+                        INSPECTOR2, f"Invalid comparison in filterCriteria.{field}: {comp}"
+                    )
                 if not isinstance(c.get("value"), str):
                     raise _invalid(INSPECTOR2, f"filterCriteria.{field} needs a string value")
                 parsed.append((comp, c["value"]))
@@ -1014,11 +1186,13 @@ def parse_inspector_query(params: dict[str, Any]) -> Query:
             bounds = [(c.get("lowerInclusive"), c.get("upperInclusive")) for c in conds]
             q.needs_json = True
 
-            def score_pred(e: Entry, f: dict[str, Any] | None,
-                           _b: list[tuple[Any, Any]] = bounds) -> bool:
+            def score_pred(
+                e: Entry, f: dict[str, Any] | None, _b: list[tuple[Any, Any]] = bounds
+            ) -> bool:
                 s = (f or {}).get("inspectorScore")
                 return s is not None and any(
-                    (lo is None or s >= lo) and (hi is None or s <= hi) for lo, hi in _b)
+                    (lo is None or s >= lo) and (hi is None or s <= hi) for lo, hi in _b
+                )
 
             q.predicates.append(score_pred)
         else:
@@ -1029,7 +1203,8 @@ def parse_inspector_query(params: dict[str, Any]) -> Query:
         if field not in _I2_SORT_ENUM:
             # AWS: only the SortField enum is accepted; updatedAt in particular is not one
             raise FindingsError(
-                400, "ValidationException",
+                400,
+                "ValidationException",
                 f"1 validation error detected: Value '{field}' at 'sortCriteria.field' failed to "
                 f"satisfy constraint: Member must satisfy enum value set: "
                 f"[{', '.join(_I2_SORT_ENUM)}]",
@@ -1039,8 +1214,9 @@ def parse_inspector_query(params: dict[str, Any]) -> Query:
         if order not in ("ASC", "DESC"):
             raise _invalid(INSPECTOR2, f"Invalid sortCriteria.sortOrder: {order}")
         if field not in _I2_SORT:
-            raise _invalid(INSPECTOR2, f"sortCriteria.field {field} is not supported by the "
-                                       "emulator")
+            raise _invalid(
+                INSPECTOR2, f"sortCriteria.field {field} is not supported by the emulator"
+            )
         q.needs_json = True
         q.sort.append((field, order == "DESC"))
     q.signature = _canon({"f": crit, "s": q.sort})
@@ -1142,11 +1318,11 @@ class Partition:
         more = False
         if desc:
             i = hi - 1 if cursor is None else min(hi, bisect.bisect_left(index, cursor)) - 1
-            step, stop = -1, lo - 1
+            step = -1
         else:
             i = lo if cursor is None else max(lo, bisect.bisect_right(index, cursor))
-            step, stop = 1, hi
-        while i != stop:
+            step = 1
+        while lo <= i < hi:
             e = entries[index[i][1]]
             i += step
             if preds:
@@ -1164,7 +1340,7 @@ class Partition:
         sh = self.service == SECURITYHUB
         if not q.sort:  # Inspector2 default: by findingArn
             ordered = sorted(matched, key=lambda e: e.key)
-            return [[list(e.key)] for e in ordered], ordered
+            return [e.key for e in ordered], ordered  # raw key: list(key)
         descs = {d for _, d in q.sort}
 
         def raw_key(e: Entry) -> list[Any]:
@@ -1199,7 +1375,7 @@ class Partition:
     def comparable(q: Query, raw: list[Any]) -> Any:
         """A key whose ascending order is the query's order (for bisect)."""
         if not q.sort:
-            return raw
+            return tuple(raw)
         descs = [d for _, d in q.sort]
         if len(set(descs)) == 1:
             return raw if not descs[0] else _Rev(raw)
@@ -1215,9 +1391,15 @@ class Partition:
 
     def stats(self) -> dict[str, Any]:
         return {
-            "service": self.service, "account_id": self.account_id, "region": self.region,
-            "findings": len(self.entries), "calls": self.calls, "pages": self.pages,
-            "errors": self.errors, "returned": self.returned, "requests": list(self.requests),
+            "service": self.service,
+            "account_id": self.account_id,
+            "region": self.region,
+            "findings": len(self.entries),
+            "calls": self.calls,
+            "pages": self.pages,
+            "errors": self.errors,
+            "returned": self.returned,
+            "requests": list(self.requests),
         }
 
 
@@ -1237,8 +1419,9 @@ def _decode_token(service: str, token: str, signature: str) -> list[Any]:
     if not sig_ok or not isinstance(raw, list):
         if service == SECURITYHUB:
             raise FindingsError(400, "InvalidInputException", "The NextToken provided is invalid.")
-        raise FindingsError(400, "ValidationException", "The provided nextToken is invalid.",
-                            reason="OTHER")
+        raise FindingsError(
+            400, "ValidationException", "The provided nextToken is invalid.", reason="OTHER"
+        )
     return raw
 
 
@@ -1288,10 +1471,8 @@ class FindingsStore:
                 "operation": req.operation,
                 "filters": params.get("Filters" if service == SECURITYHUB else "filterCriteria"),
                 "sort": params.get("SortCriteria" if service == SECURITYHUB else "sortCriteria"),
-                "max_results": params.get("MaxResults" if service == SECURITYHUB
-                                          else "maxResults"),
-                "token": bool(params.get("NextToken" if service == SECURITYHUB
-                                         else "nextToken")),
+                "max_results": params.get("MaxResults" if service == SECURITYHUB else "maxResults"),
+                "token": bool(params.get("NextToken" if service == SECURITYHUB else "nextToken")),
             }
             try:
                 body, returned = self._page(service, part, req, params)
@@ -1304,26 +1485,39 @@ class FindingsStore:
             part.returned += returned
             record.update(status=200, returned=returned)
             part.record(record)
-            return AwsResponse(200, body, {"Content-Type": "application/json",
-                                           "x-amzn-RequestId": str(uuid.uuid4())})
+            return AwsResponse(
+                200,
+                body,
+                {"Content-Type": "application/json", "x-amzn-RequestId": str(uuid.uuid4())},
+            )
 
-    def _page(self, service: str, part: Partition, req: AwsRequest,
-              params: dict[str, Any]) -> tuple[bytes, int]:
+    def _page(
+        self, service: str, part: Partition, req: AwsRequest, params: dict[str, Any]
+    ) -> tuple[bytes, int]:
         if not self.is_enabled(service, req.account_id, req.region):
             if service == SECURITYHUB:
-                raise FindingsError(401, "InvalidAccessException",
-                                    f"Account {req.account_id} is not subscribed to AWS Security "
-                                    "Hub")
-            raise FindingsError(403, "AccessDeniedException",
-                                "Invoking account does not have access to list findings.")
+                raise FindingsError(
+                    401,
+                    "InvalidAccessException",
+                    f"Account {req.account_id} is not subscribed to AWS Security Hub",
+                )
+            raise FindingsError(
+                403,
+                "AccessDeniedException",
+                "Invoking account does not have access to list findings.",
+            )
         rule = part.fail_rule
         if rule is not None and rule["served"] >= rule["pages"]:
             if rule["times"] is not None:
                 rule["times"] -= 1
                 if rule["times"] <= 0:
                     part.fail_rule = None
-            raise FindingsError(rule["status"], rule["code"], rule["message"],
-                                **({} if service == SECURITYHUB else {"reason": "OTHER"}))
+            raise FindingsError(
+                rule["status"],
+                rule["code"],
+                rule["message"],
+                **({} if service == SECURITYHUB else {"reason": "OTHER"}),
+            )
         if service == SECURITYHUB:
             q = parse_securityhub_query(params, round(self._clock() * 1_000_000))
             size = params.get("MaxResults", 100)
@@ -1341,18 +1535,24 @@ class FindingsStore:
             keys, ordered = part.ordered(q)
             start = 0
             if raw is not None:
-                start = bisect.bisect_right(keys, Partition.comparable(q, raw),
-                                            key=lambda k: Partition.comparable(q, k))
-            page = ordered[start:start + size]
+                start = bisect.bisect_right(
+                    keys, Partition.comparable(q, raw), key=lambda k: Partition.comparable(q, k)
+                )
+            page = ordered[start : start + size]
             more = start + size < len(ordered)
             last = keys[start + len(page) - 1] if page else None
         items = b",".join(e.data for e in page)
-        name, token_name = (("Findings", "NextToken") if service == SECURITYHUB
-                            else ("findings", "nextToken"))
+        name, token_name = (
+            ("Findings", "NextToken") if service == SECURITYHUB else ("findings", "nextToken")
+        )
         body = b'{"' + name.encode() + b'":[' + items + b"]"
         if more and last is not None:
-            body += (b',"' + token_name.encode() + b'":'
-                     + json.dumps(_encode_token(q.signature, last)).encode())
+            body += (
+                b',"'
+                + token_name.encode()
+                + b'":'
+                + json.dumps(_encode_token(q.signature, last)).encode()
+            )
         if rule is not None:
             rule["served"] += 1
         return body + b"}", len(page)
@@ -1382,26 +1582,41 @@ class FindingsStore:
 
     def control_generate(self, body: dict[str, Any]) -> dict[str, Any]:
         service, account, region = self._target(body)
-        findings = generated_findings(
-            service, account, region, int(body["count"]), body["start"], body["end"],
-            int(body.get("seed", 0)), aws_account_ids=body.get("aws_account_ids"),
+        digest = hashlib.sha256()
+        kept: list[dict[str, Any]] = []
+        entries: list[Entry] = []
+        for f, updated_us in iter_generated_findings(
+            service,
+            account,
+            region,
+            int(body["count"]),
+            start=body["start"],
+            end=body["end"],
+            seed=int(body.get("seed", 0)),
+            aws_account_ids=body.get("aws_account_ids"),
             partition=body.get("partition", "aws"),
-        )
-        entries = [_make_entry(service, f) for f in findings]
+        ):
+            digest.update(_digest_line(service, f))
+            entries.append(_make_entry(service, f, updated_us))
+            if body.get("return_findings"):
+                kept.append(f)
         with self._lock:
             part = self.partition(service, account, region)
             if body.get("replace", True):
                 part.clear()
             part.put(entries)
             total = len(part.entries)
-        result: dict[str, Any] = {"count": len(entries), "total": total,
-                                  "digest": findings_digest(service, findings)}
+        result: dict[str, Any] = {
+            "count": len(entries),
+            "total": total,
+            "digest": digest.hexdigest(),
+        }
         if entries:
             us = [e.updated_us for e in entries]
             result["min_updated_at"] = iso_from_us(min(us))
             result["max_updated_at"] = iso_from_us(max(us))
         if body.get("return_findings"):
-            result["findings"] = findings
+            result["findings"] = kept
         return result
 
     def control_update(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -1439,10 +1654,18 @@ class FindingsStore:
                         f["WorkflowState"] = _WORKFLOW_STATE.get(body["workflow_status"], "NEW")
                     if body.get("severity"):
                         label = body["severity"]
-                        f["Severity"] = {**f.get("Severity", {}), "Label": label,
-                                         "Normalized": _SEV_NORMALIZED.get(label, 0)}
-                    out.append({"id": f["Id"], "product_arn": f["ProductArn"],
-                                "updated_at": f["UpdatedAt"]})
+                        f["Severity"] = {
+                            **f.get("Severity", {}),
+                            "Label": label,
+                            "Normalized": _SEV_NORMALIZED.get(label, 0),
+                        }
+                    out.append(
+                        {
+                            "id": f["Id"],
+                            "product_arn": f["ProductArn"],
+                            "updated_at": f["UpdatedAt"],
+                        }
+                    )
                 else:
                     f["updatedAt"] = epoch_from_us(updated_us)
                     f["lastObservedAt"] = f["updatedAt"]
@@ -1474,8 +1697,9 @@ class FindingsStore:
             if body.get("pages") is None:
                 part.fail_rule = None
                 return {"rule": None}
-            default_code = ("InvalidInputException" if service == SECURITYHUB
-                            else "ValidationException")
+            default_code = (
+                "InvalidInputException" if service == SECURITYHUB else "ValidationException"
+            )
             times = body.get("times")
             part.fail_rule = {
                 "pages": int(body["pages"]),
@@ -1506,14 +1730,17 @@ class FindingsStore:
         return {"reset": True}
 
 
+def _digest_line(service: str, f: dict[str, Any]) -> bytes:
+    if service == SECURITYHUB:
+        return f"{f['Id']}|{f['ProductArn']}|{f['UpdatedAt']}\n".encode()
+    return f"{f['findingArn']}|{f['updatedAt']}\n".encode()
+
+
 def findings_digest(service: str, findings: Iterable[dict[str, Any]]) -> str:
     """sha256 over (id, UpdatedAt) of findings, in the given order: compare server and test."""
     h = hashlib.sha256()
     for f in findings:
-        if service == SECURITYHUB:
-            h.update(f"{f['Id']}|{f['ProductArn']}|{f['UpdatedAt']}\n".encode())
-        else:
-            h.update(f"{f['findingArn']}|{f['updatedAt']}\n".encode())
+        h.update(_digest_line(service, f))
     return h.hexdigest()
 
 
@@ -1525,20 +1752,30 @@ STORE_ATTRIBUTE = "findings_store"
 def install(app: EmulatorApp, store: FindingsStore | None = None) -> FindingsStore:
     """Register this module's operation handlers and control routes (see the module doc)."""
     store = store or FindingsStore()
+
+    def route(fn: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
+        def handler(body: dict[str, Any]) -> Any:
+            try:
+                return fn(body)
+            except KeyError as exc:  # a missing field is a bad request, not a missing route
+                raise ValueError(f"missing field {exc.args[0]!r}") from None
+
+        return handler
+
     app.add_operation_handler(SECURITYHUB, "GetFindings", store.get_findings)
     app.add_operation_handler(INSPECTOR2, "ListFindings", store.list_findings)
-    app.add_control_route("findings/load", store.control_load)
-    app.add_control_route("findings/generate", store.control_generate)
-    app.add_control_route("findings/update", store.control_update)
-    app.add_control_route("findings/disable", store.control_disable)
-    app.add_control_route("findings/enable", lambda b: store.control_disable(b, default=False))
-    app.add_control_route("findings/fail_after_pages", store.control_fail_after_pages)
-    app.add_control_route("findings/stats", store.control_stats)
-    app.add_control_route("findings/reset", store.control_reset)
-    try:  # lets in-process code reach the store (e.g. app.findings_store.reset())
+    app.add_control_route("findings/load", route(store.control_load))
+    app.add_control_route("findings/generate", route(store.control_generate))
+    app.add_control_route("findings/update", route(store.control_update))
+    app.add_control_route("findings/disable", route(store.control_disable))
+    app.add_control_route(
+        "findings/enable", route(lambda b: store.control_disable(b, default=False))
+    )
+    app.add_control_route("findings/fail_after_pages", route(store.control_fail_after_pages))
+    app.add_control_route("findings/stats", route(store.control_stats))
+    app.add_control_route("findings/reset", route(store.control_reset))
+    with contextlib.suppress(AttributeError):  # in-process code: app.findings_store.reset()
         setattr(app, STORE_ATTRIBUTE, store)
-    except AttributeError:  # pragma: no cover - a frozen app object
-        pass
     return store
 
 
@@ -1546,8 +1783,6 @@ def install(app: EmulatorApp, store: FindingsStore | None = None) -> FindingsSto
 
 
 def _control(endpoint_url: str, path: str, body: dict[str, Any], timeout: float = 300) -> Any:
-    import requests
-
     url = endpoint_url.rstrip("/") + "/_emulator/" + path
     resp = requests.post(url, json=body, timeout=timeout)
     if resp.status_code >= 400:
@@ -1555,19 +1790,44 @@ def _control(endpoint_url: str, path: str, body: dict[str, Any], timeout: float 
     return resp.json()
 
 
-def load_findings(endpoint_url: str, service: str, account_id: str, region: str,
-                  findings: list[dict[str, Any]], *, replace: bool = False) -> dict[str, Any]:
+def load_findings(
+    endpoint_url: str,
+    service: str,
+    account_id: str,
+    region: str,
+    findings: list[dict[str, Any]],
+    *,
+    replace: bool = False,
+) -> dict[str, Any]:
     """Add (or replace by key) findings of one partition."""
-    result: dict[str, Any] = _control(endpoint_url, "findings/load", {
-        "service": service, "account_id": account_id, "region": region,
-        "findings": findings, "replace": replace})
+    result: dict[str, Any] = _control(
+        endpoint_url,
+        "findings/load",
+        {
+            "service": service,
+            "account_id": account_id,
+            "region": region,
+            "findings": findings,
+            "replace": replace,
+        },
+    )
     return result
 
 
-def generate_findings(endpoint_url: str, service: str, account_id: str, region: str,
-                      count: int, *, start: Any, end: Any, seed: int = 0,
-                      aws_account_ids: Sequence[str] | None = None, replace: bool = True,
-                      return_findings: bool = False) -> dict[str, Any]:
+def generate_findings(
+    endpoint_url: str,
+    service: str,
+    account_id: str,
+    region: str,
+    count: int,
+    *,
+    start: Any,
+    end: Any,
+    seed: int = 0,
+    aws_account_ids: Sequence[str] | None = None,
+    replace: bool = True,
+    return_findings: bool = False,
+) -> dict[str, Any]:
     """Generate ``count`` deterministic findings in the emulator.
 
     The summary has ``count``, ``total``, ``digest`` (see :func:`findings_digest`),
@@ -1578,22 +1838,49 @@ def generate_findings(endpoint_url: str, service: str, account_id: str, region: 
         start = start.isoformat()
     if isinstance(end, datetime):
         end = end.isoformat()
-    result: dict[str, Any] = _control(endpoint_url, "findings/generate", {
-        "service": service, "account_id": account_id, "region": region, "count": count,
-        "start": start, "end": end, "seed": seed, "aws_account_ids": aws_account_ids,
-        "replace": replace, "return_findings": return_findings})
+    result: dict[str, Any] = _control(
+        endpoint_url,
+        "findings/generate",
+        {
+            "service": service,
+            "account_id": account_id,
+            "region": region,
+            "count": count,
+            "start": start,
+            "end": end,
+            "seed": seed,
+            "aws_account_ids": aws_account_ids,
+            "replace": replace,
+            "return_findings": return_findings,
+        },
+    )
     return result
 
 
-def update_findings(endpoint_url: str, service: str, account_id: str, region: str, *,
-                    ids: Sequence[str] | None = None, count: int | None = None, seed: int = 0,
-                    updated_at: Any = None, **changes: Any) -> list[dict[str, Any]]:
+def update_findings(
+    endpoint_url: str,
+    service: str,
+    account_id: str,
+    region: str,
+    *,
+    ids: Sequence[str] | None = None,
+    count: int | None = None,
+    seed: int = 0,
+    updated_at: Any = None,
+    **changes: Any,
+) -> list[dict[str, Any]]:
     """Move UpdatedAt (default: now) of some findings; ``changes``: record_state,
     workflow_status (Security Hub), status (Inspector2), severity. Returns what changed."""
     if isinstance(updated_at, datetime):
         updated_at = updated_at.isoformat()
-    body: dict[str, Any] = {"service": service, "account_id": account_id, "region": region,
-                            "seed": seed, "updated_at": updated_at, **changes}
+    body: dict[str, Any] = {
+        "service": service,
+        "account_id": account_id,
+        "region": region,
+        "seed": seed,
+        "updated_at": updated_at,
+        **changes,
+    }
     if ids is not None:
         body["ids"] = list(ids)
     if count is not None:
@@ -1602,29 +1889,58 @@ def update_findings(endpoint_url: str, service: str, account_id: str, region: st
     return result
 
 
-def set_enabled(endpoint_url: str, service: str, account_id: str, region: str,
-                enabled: bool) -> None:
+def set_enabled(
+    endpoint_url: str, service: str, account_id: str, region: str, enabled: bool
+) -> None:
     """Enable or disable a service for an account in a region (``"*"``: every region)."""
-    _control(endpoint_url, "findings/disable", {
-        "service": service, "account_id": account_id, "region": region,
-        "disabled": not enabled})
+    _control(
+        endpoint_url,
+        "findings/disable",
+        {"service": service, "account_id": account_id, "region": region, "disabled": not enabled},
+    )
 
 
-def fail_after_pages(endpoint_url: str, service: str, account_id: str, region: str,
-                     pages: int | None, *, code: str | None = None, status: int | None = None,
-                     message: str | None = None, times: int | None = None) -> None:
+def fail_after_pages(
+    endpoint_url: str,
+    service: str,
+    account_id: str,
+    region: str,
+    pages: int | None,
+    *,
+    code: str | None = None,
+    status: int | None = None,
+    message: str | None = None,
+    times: int | None = None,
+) -> None:
     """After ``pages`` more pages of the partition, answer errors (``pages=None`` clears)."""
-    _control(endpoint_url, "findings/fail_after_pages", {
-        "service": service, "account_id": account_id, "region": region, "pages": pages,
-        "code": code, "status": status, "message": message, "times": times})
+    _control(
+        endpoint_url,
+        "findings/fail_after_pages",
+        {
+            "service": service,
+            "account_id": account_id,
+            "region": region,
+            "pages": pages,
+            "code": code,
+            "status": status,
+            "message": message,
+            "times": times,
+        },
+    )
 
 
-def findings_stats(endpoint_url: str, service: str | None = None,
-                   account_id: str | None = None, region: str | None = None
-                   ) -> list[dict[str, Any]]:
+def findings_stats(
+    endpoint_url: str,
+    service: str | None = None,
+    account_id: str | None = None,
+    region: str | None = None,
+) -> list[dict[str, Any]]:
     """Per-partition counters and the last requests (filters, sort, page size) seen."""
-    body = {k: v for k, v in (("service", service), ("account_id", account_id),
-                              ("region", region)) if v is not None}
+    body = {
+        k: v
+        for k, v in (("service", service), ("account_id", account_id), ("region", region))
+        if v is not None
+    }
     result: list[dict[str, Any]] = _control(endpoint_url, "findings/stats", body)["partitions"]
     return result
 
