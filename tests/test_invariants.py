@@ -1,0 +1,109 @@
+"""Invariants every stream keeps, checked on a full organization sync (CloudQuery-style)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tap_aws_uvm.emulator import Emulator
+from tap_aws_uvm.emulator.findings import generate_findings
+from tap_aws_uvm.emulator.seed import Organization
+from tap_aws_uvm.schemagen import load_schema
+from tap_aws_uvm.streams import STREAM_TYPES
+from tests.conftest import REGIONS
+from tests.tap_runner import TapRun, run_tap
+
+SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+ACCOUNT = re.compile(r"^\d{12}$")
+ARN = re.compile(r"^arn:aws(-[a-z-]+)?:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$")
+UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+FINDING_SERVICES = ("securityhub", "inspector2")
+
+
+@pytest.fixture(scope="module")
+def full_sync(emulator: Emulator, org: Organization) -> Iterator[TapRun]:
+    """Every stream, every network data type, findings in every partition, org mode."""
+    emulator.configure()
+    now = dt.datetime.now(dt.UTC)
+    window = {"start": (now - dt.timedelta(days=3)).isoformat(), "end": now.isoformat()}
+    for service in FINDING_SERVICES:
+        for account in org.active_accounts:
+            for region in REGIONS:
+                generate_findings(emulator.endpoint_url, service, account.id, region, 30, **window)
+    yield run_tap(
+        {
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing",
+            "role_arn": org.management_role_arn,
+            "org_accounts": True,
+            "regions": REGIONS,
+            "endpoint_url": emulator.endpoint_url,
+        }
+    )
+    for service in FINDING_SERVICES:
+        for account in org.active_accounts:
+            for region in REGIONS:
+                generate_findings(emulator.endpoint_url, service, account.id, region, 0, **window)
+
+
+def stream_names() -> list[str]:
+    return [stream_type.name for stream_type in STREAM_TYPES]
+
+
+def test_the_full_sync_succeeds_and_every_stream_has_records(full_sync: TapRun) -> None:
+    assert full_sync.returncode == 0, full_sync.stderr
+    assert full_sync.lines("WARNING") == []
+    for name in stream_names():
+        assert full_sync.records[name], f"{name} emitted no record: the invariants would be vacuous"
+
+
+@pytest.mark.parametrize("name", stream_names())
+def test_stream_invariants(full_sync: TapRun, name: str) -> None:
+    schema = load_schema(name)
+    properties = schema["properties"]
+    (stream_type,) = [s for s in STREAM_TYPES if s.name == name]
+    keys = list(stream_type.primary_keys or ())
+    schemas = [
+        m["schema"] for m in full_sync.messages if m["type"] == "SCHEMA" and m["stream"] == name
+    ]
+    assert schemas
+    assert all(s == schema for s in schemas)
+    validator = jsonschema.Draft7Validator(
+        schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
+    )
+    arn_required = "arn" in keys or "null" not in _types(properties.get("arn", {}))
+    for record in full_sync.records[name]:
+        errors = sorted(validator.iter_errors(record), key=str)
+        assert not errors, f"{name}: {errors[0].message} at {list(errors[0].absolute_path)}"
+        for column, value in record.items():
+            assert SNAKE.match(column), f"{name}.{column} is not snake_case"
+            assert "type" in properties.get(column, {}), f"{name}.{column} is untyped"
+            if properties[column].get("format") == "date-time" and value is not None:
+                assert UTC.match(value), f"{name}.{column}={value!r} is not UTC with Z"
+        assert ACCOUNT.match(record["account_id"]), record["account_id"]
+        assert "region" in record
+        if name != "accounts":
+            assert record["region"] in REGIONS, record["region"]
+        for key in keys:
+            assert record.get(key) is not None, f"{name}: key {key} missing or null"
+        if "arn" in properties:
+            if arn_required:
+                assert record.get("arn"), f"{name}: record without arn"
+            if record.get("arn") is not None:
+                assert ARN.match(record["arn"]), record["arn"]
+        if "tags" in record and record["tags"] is not None:
+            assert isinstance(record["tags"], dict)
+            assert all(
+                isinstance(k, str) and (v is None or isinstance(v, str))
+                for k, v in record["tags"].items()
+            )
+
+
+def _types(schema: dict[str, Any]) -> list[str]:
+    types = schema.get("type", [])
+    return [types] if isinstance(types, str) else list(types)
