@@ -226,7 +226,13 @@ def enter_accounts(
     run_all: Callable[[list[Callable[[], Any]]], list[Any]],
 ) -> Entry:
     """Enter every account of the configured mode; ``run_all`` runs calls concurrently."""
-    base = factory.new_session()
+    try:
+        base = factory.new_session()
+        base.get_credentials()
+    except BotoCoreError as exc:
+        raise AccountEntryError(
+            f"could not load the base credentials: {error_code(exc)}: {error_message(exc)}"
+        ) from exc
     if settings.role_arns:
         return _enter_roles(settings, factory, base, list(settings.role_arns), run_all)
     if settings.role_arn and settings.org_accounts:

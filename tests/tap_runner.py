@@ -64,6 +64,7 @@ def run_tap(
     catalog: dict[str, Any] | None = None,
     args: tuple[str, ...] = (),
     timeout: float = 600,
+    env: dict[str, str] | None = None,
 ) -> TapRun:
     with tempfile.TemporaryDirectory() as tmp:
         command = [TAP, "--config", str(_write(Path(tmp) / "config.json", config))]
@@ -73,7 +74,12 @@ def run_tap(
             command += ["--catalog", str(_write(Path(tmp) / "catalog.json", catalog))]
         command += list(args)
         done = subprocess.run(
-            command, capture_output=True, text=True, env=clean_env(), timeout=timeout, check=False
+            command,
+            capture_output=True,
+            text=True,
+            env={**clean_env(), **(env or {})},
+            timeout=timeout,
+            check=False,
         )
     run = TapRun(done.returncode, done.stdout, done.stderr)
     for line in done.stdout.splitlines():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -141,3 +142,36 @@ def test_assume_role_with_the_right_external_id(
 
     assert run.returncode == 0, run.stderr
     assert_inventory(run, org, [a.id for a in org.active_accounts])
+
+
+def test_no_credentials_at_all_is_one_clear_line(emu: Emulator) -> None:
+    run = run_tap({"regions": REGIONS, "endpoint_url": emu.endpoint_url})
+
+    assert run.returncode != 0
+    assert "Traceback" not in run.output
+    (line,) = run.lines("ERROR")
+    assert "No account could be entered: could not identify the base credentials" in line
+    assert "NoCredentialsError" in line
+
+
+def test_named_profile_supplies_the_base_credentials(
+    emu: Emulator, org: Organization, tmp_path: Path
+) -> None:
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        "[uvm-reader]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+    )
+    config = {"aws_profile": "uvm-reader", "regions": REGIONS, "endpoint_url": emu.endpoint_url}
+
+    run = run_tap(config, env={"AWS_SHARED_CREDENTIALS_FILE": str(credentials)})
+
+    assert run.returncode == 0, run.stderr
+    assert_inventory(run, org, [org.management_account_id])
+
+    missing = run_tap(
+        {**config, "aws_profile": "no-such-profile"},
+        env={"AWS_SHARED_CREDENTIALS_FILE": str(credentials)},
+    )
+    assert missing.returncode != 0
+    assert "Traceback" not in missing.output
+    assert len(missing.lines("no-such-profile")) == 1
