@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from tap_aws_uvm.client import AwsStream
 from tap_aws_uvm.streams.ec2 import Ec2InstancesStream
+from tap_aws_uvm.streams.ecr import EcrFindingsStream, EcrImagesStream
+from tap_aws_uvm.streams.eks import EksClustersStream
+from tap_aws_uvm.streams.inspector import InspectorFindingsStream
+from tap_aws_uvm.streams.network import NetworkStream
 from tap_aws_uvm.streams.organizations import AccountsStream
+from tap_aws_uvm.streams.rds import RdsInstancesStream
 from tap_aws_uvm.streams.s3 import S3BucketsStream
+from tap_aws_uvm.streams.securityhub import SecurityHubFindingsStream
 
 STREAM_TYPES: tuple[type[AwsStream], ...] = (
     AccountsStream,
     Ec2InstancesStream,
+    EcrFindingsStream,
+    EcrImagesStream,
+    EksClustersStream,
+    InspectorFindingsStream,
+    NetworkStream,
+    RdsInstancesStream,
     S3BucketsStream,
+    SecurityHubFindingsStream,
 )

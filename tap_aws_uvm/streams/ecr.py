@@ -1,0 +1,148 @@
+"""ECR images and their scan findings (basic and enhanced scanning)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from tap_aws_uvm.client import AwsStream, Job
+
+Image = tuple[dict[str, Any], dict[str, Any]]  # (repository, image detail)
+
+
+def repository_images(job: Job) -> Iterator[Image]:
+    """Every image of every repository of the partition, tagged and untagged."""
+    ecr = job.client("ecr")
+    for repository in job.paginate(ecr, "describe_repositories", "repositories", page_size=1000):
+        for image in job.paginate(
+            ecr,
+            "describe_images",
+            "imageDetails",
+            page_size=1000,
+            registryId=repository["registryId"],
+            repositoryName=repository["repositoryName"],
+            filter={"tagStatus": "ANY"},
+        ):
+            yield repository, image
+
+
+class EcrImagesStream(AwsStream):
+    """Every image of every repository, with its repository.
+
+    https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImages.html
+    """
+
+    name = "ecr_images"
+    primary_keys = ("account_id", "region", "repository_name", "image_digest")
+    iam_actions = ("ecr:DescribeRepositories", "ecr:DescribeImages")
+    # Deleted between DescribeRepositories and DescribeImages: gone, not a failure.
+    expected_errors = frozenset({"RepositoryNotFoundException"})
+
+    def fetch(self, job: Job) -> Iterator[dict[str, Any]]:
+        for repository, image in repository_images(job):
+            yield job.record(
+                image, repository=repository, repository_uri=repository.get("repositoryUri")
+            )
+
+
+class EcrFindingsStream(AwsStream):
+    """One record per finding of each image's latest scan (basic or enhanced).
+
+    https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImageScanFindings.html
+    """
+
+    name = "ecr_findings"
+    primary_keys = ("account_id", "region", "repository_name", "image_digest", "finding_id")
+    iam_actions = (
+        "ecr:DescribeRepositories",
+        "ecr:DescribeImages",
+        "ecr:DescribeImageScanFindings",
+    )
+    # A never-scanned image: no findings; a repository or image deleted since it was listed.
+    expected_errors = frozenset(
+        {"ScanNotFoundException", "RepositoryNotFoundException", "ImageNotFoundException"}
+    )
+
+    def fetch(self, job: Job) -> Iterator[dict[str, Any]]:
+        ecr = job.client("ecr")
+
+        def findings_of(item: Image) -> list[dict[str, Any]]:
+            repository, image = item
+            records = []
+            for page in job.pages(
+                ecr,
+                "describe_image_scan_findings",
+                page_size=1000,
+                registryId=repository["registryId"],
+                repositoryName=repository["repositoryName"],
+                imageId={"imageDigest": image["imageDigest"]},
+            ):
+                scan = page.get("imageScanFindings") or {}
+                image_columns = {
+                    "repository_name": repository["repositoryName"],
+                    "image_digest": image["imageDigest"],
+                    "image_tags": list(image.get("imageTags") or ()),
+                    "image_scan_status": page.get("imageScanStatus"),
+                    "image_scan_completed_at": scan.get("imageScanCompletedAt"),
+                    "vulnerability_source_updated_at": scan.get("vulnerabilitySourceUpdatedAt"),
+                }
+                for finding in scan.get("findings") or ():
+                    records.append(job.record({}, **image_columns, **basic_columns(finding)))
+                for finding in scan.get("enhancedFindings") or ():
+                    records.append(job.record({}, **image_columns, **enhanced_columns(finding)))
+            return records
+
+        for records in job.map(findings_of, repository_images(job)):
+            yield from records
+
+
+def basic_columns(finding: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns of a basic-scanning finding (its package is in ``attributes``)."""
+    attributes = {a.get("key"): a.get("value") for a in finding.get("attributes") or ()}
+    name = finding.get("name")
+    package_name = attributes.get("package_name")
+    package_version = attributes.get("package_version")
+    score = attributes.get("CVSS3_SCORE") or attributes.get("CVSS2_SCORE")
+    return {
+        "finding_id": f"{name}|{package_name or ''}|{package_version or ''}",
+        "finding_type": "basic",
+        "severity": finding.get("severity"),
+        "name": name,
+        "description": finding.get("description"),
+        "uri": finding.get("uri"),
+        "vulnerability_id": name,
+        "package_name": package_name,
+        "package_version": package_version,
+        "cvss_score": float(score) if score else None,
+        "basic_finding": finding,
+    }
+
+
+def enhanced_columns(finding: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns of an enhanced-scanning (Amazon Inspector) finding."""
+    details = finding.get("packageVulnerabilityDetails") or {}
+    package = (details.get("vulnerablePackages") or [{}])[0]
+    cvss = (details.get("cvss") or [{}])[0]
+    score = finding.get("score")
+    if score is None:
+        score = cvss.get("baseScore")
+    return {
+        "finding_id": finding.get("findingArn"),
+        "finding_type": "enhanced",
+        "severity": finding.get("severity"),
+        "name": details.get("vulnerabilityId"),
+        "description": finding.get("description"),
+        "uri": details.get("sourceUrl"),
+        "vulnerability_id": details.get("vulnerabilityId"),
+        "package_name": package.get("name"),
+        "package_version": package.get("version"),
+        "package_manager": package.get("packageManager"),
+        "cvss_score": score,
+        "status": finding.get("status"),
+        "type": finding.get("type"),
+        "title": finding.get("title"),
+        "first_observed_at": finding.get("firstObservedAt"),
+        "last_observed_at": finding.get("lastObservedAt"),
+        "updated_at": finding.get("updatedAt"),
+        "enhanced_finding": finding,
+    }
