@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ from botocore.exceptions import ClientError
 from werkzeug.serving import make_server
 
 from tap_aws_uvm.emulator import Emulator, EmulatorError
+from tap_aws_uvm.emulator.faults import throttle_draw
 from tap_aws_uvm.emulator.handlers import AwsRequest, AwsResponse
 from tap_aws_uvm.emulator.server import EmulatorServer
 
@@ -149,11 +149,10 @@ THROTTLED_CALLS: list[tuple[str, str, str, Callable[[Any], Any]]] = [
 ]
 
 
-def seed_throttling_first(rate: float, throttled: int) -> int:
-    """A seed whose first ``throttled`` draws throttle and whose next one does not."""
+def seed_throttling_first(rate: float, throttled: int, key: str) -> int:
+    """A seed whose first ``throttled`` attempts of ``key`` throttle and whose next does not."""
     for seed in range(10_000):
-        rng = random.Random(seed)
-        draws = [rng.random() < rate for _ in range(throttled + 1)]
+        draws = [throttle_draw(seed, key, attempt) < rate for attempt in range(throttled + 1)]
         if all(draws[:throttled]) and not draws[throttled]:
             return seed
     raise AssertionError("no seed")
@@ -164,7 +163,8 @@ def test_throttling_is_retried_by_botocore(
     aws: Emulator, service: str, operation: str, code: str, call: Callable[[Any], Any]
 ) -> None:
     aws_client = client(aws, service, attempts=5)
-    aws.configure(throttle_rate=0.5, seed=seed_throttling_first(0.5, 2))
+    key = f"{service}:{operation}:123456789012:us-east-1"
+    aws.configure(throttle_rate=0.5, seed=seed_throttling_first(0.5, 2, key))
     call(aws_client)  # two throttled answers, then the real one
     assert aws.counts()["injected"] == {code: 2}
     assert request_count(aws, service, operation) == 3

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
@@ -132,6 +134,11 @@ def _matches(rule: dict[str, Any], key: str, *values: str) -> bool:
     return key not in rule or rule[key] in values
 
 
+def throttle_draw(seed: int, key: str, attempt: int) -> float:
+    """The random number deciding whether ``attempt`` (0, 1, ...) of ``key`` is throttled."""
+    return random.Random(f"{seed}:{key}:{attempt}").random()
+
+
 @dataclass
 class Faults:
     """One fault configuration, replaced as a whole by ``POST /_emulator/faults``."""
@@ -151,6 +158,8 @@ class Faults:
     # lets tests see several pages with a client's realistic page sizes.
     max_page_items: int | None = None
     rng: random.Random = field(default_factory=lambda: random.Random(0), repr=False)
+    _attempts: Counter[str] = field(default_factory=Counter, repr=False)
+    _attempts_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Faults:
@@ -171,12 +180,21 @@ class Faults:
     def as_config(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in sorted(KNOWN_KEYS)}
 
-    def should_throttle(self, services: tuple[str, ...]) -> bool:
+    def should_throttle(self, services: tuple[str, ...], key: str = "") -> bool:
+        """Whether to throttle this attempt.
+
+        The draw depends on the seed, the call's ``key`` (service, operation, account, region)
+        and how many attempts that key has made: the same sync gets the same throttles however
+        its threads interleave.
+        """
         if self.throttle_rate <= 0:
             return False
         if self.throttle_services is not None and not set(services) & set(self.throttle_services):
             return False
-        return self.rng.random() < self.throttle_rate
+        with self._attempts_lock:
+            attempt = self._attempts[key]
+            self._attempts[key] += 1
+        return throttle_draw(self.seed, key, attempt) < self.throttle_rate
 
     def is_denied(
         self, account: str, region: str, services: tuple[str, ...], operation: str

@@ -431,7 +431,8 @@ class EmulatorServer:
                 return fault_response("expired_token", req.protocol)
         if faults.is_region_disabled(req.account_id, req.region):
             return fault_response("disabled_region", req.protocol)
-        if faults.should_throttle(call.service_names):
+        throttle_key = f"{req.service}:{req.operation}:{req.account_id}:{req.region}"
+        if faults.should_throttle(call.service_names, throttle_key):
             return fault_response("throttle", req.protocol)
         if faults.is_denied(req.account_id, req.region, call.service_names, req.operation):
             return fault_response(
