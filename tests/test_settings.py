@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tap_aws_uvm.emulator import Emulator
+from tap_aws_uvm.settings import SettingsError, validate_settings
 from tests.conftest import total_requests
 from tests.tap_runner import run_tap
 
@@ -87,3 +88,16 @@ def test_secret_of_wrong_type_is_never_echoed(emu: Emulator) -> None:
     assert run.returncode != 0
     assert run.lines("Invalid setting 'aws_secret_access_key': must be a string (value not shown)")
     assert "sentinel-in-a-list" not in run.output
+
+
+@pytest.mark.parametrize("name", ["TapReadRole", "audit/TapReadRole", "/audit/team/TapReadRole/"])
+def test_member_role_name_may_carry_a_path(name: str) -> None:
+    settings = validate_settings(
+        {"regions": ["us-east-1"], "role_arn": ROLE, "org_accounts": True, "member_role_name": name}
+    )
+    assert settings.member_role_name == name.strip("/")
+
+
+def test_member_role_name_must_be_a_role_name() -> None:
+    with pytest.raises(SettingsError, match="Invalid setting 'member_role_name'"):
+        validate_settings({"regions": ["us-east-1"], "member_role_name": "bad name!"})

@@ -53,10 +53,13 @@ class EcrFindingsStream(AwsStream):
 
     name = "ecr_findings"
     primary_keys = ("account_id", "region", "repository_name", "image_digest", "finding_id")
+    # Enhanced-scanning findings are read by ECR from Inspector on the caller's behalf
+    # (ECR User Guide, "IAM permissions required for enhanced scanning").
     iam_actions = (
         "ecr:DescribeRepositories",
         "ecr:DescribeImages",
         "ecr:DescribeImageScanFindings",
+        "inspector2:ListFindings",
     )
     # A never-scanned image: no findings; a repository or image deleted since it was listed.
     expected_errors = frozenset(
