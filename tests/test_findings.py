@@ -168,9 +168,11 @@ def test_first_and_second_sync_read_exactly_what_changed(
     for service in SERVICES:
         for account in accounts:
             for region in REGIONS:
-                closed = {"record_state": "ARCHIVED"} if service == "securityhub" else {
-                    "status": "CLOSED"
-                }
+                closed = (
+                    {"record_state": "ARCHIVED"}
+                    if service == "securityhub"
+                    else {"status": "CLOSED"}
+                )
                 moved = update_findings(
                     emu.endpoint_url, service, account, region, count=40, seed=7, **closed
                 )
@@ -235,9 +237,7 @@ def test_denied_and_failing_partitions_keep_their_bookmarks(
             )
         healthy_mark = bookmark(second.final_state, stream, *healthy)
         assert healthy_mark is not None
-        assert healthy_mark > (
-            bookmark(first.final_state, stream, *healthy) or ""
-        )
+        assert healthy_mark > (bookmark(first.final_state, stream, *healthy) or "")
     assert len(second.lines("WARNING")) == 4
     assert (
         len(second.lines(f"account={denied[0]} region={denied[1]}: AccessDeniedException (denied)"))

@@ -1,0 +1,468 @@
+"""Meltano end to end: ``meltano run tap-aws-uvm <target>`` against the emulator's organization.
+
+Targets: PostgreSQL (a real server: ``TAP_UVM_TEST_POSTGRES`` as .ci/run exports it, or one this
+module starts when PostgreSQL's binaries are installed), DuckDB and JSONL. Every table must hold
+exactly the records the tap emits for the same config, and a second run must add no duplicate
+key. Finding streams (when the tap has them) keep their bookmark through ``meltano state``.
+
+Meltano (4.4.1) lives in its own environment under .meltano/, like the plugins; both are
+installed once per test session (``tap_aws_uvm.demo`` does the installing).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+from tap_aws_uvm import demo
+from tap_aws_uvm.emulator import Emulator
+from tap_aws_uvm.emulator.seed import MANAGEMENT_ACCOUNT_ID, TAP_ROLE_NAME, seed_organization
+from tap_aws_uvm.settings import CONFIG_SCHEMA
+from tests.conftest import REGIONS
+from tests.tap_runner import FAKE_KEYS, TapRun, run_tap
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ENV = "TAP_UVM_TEST_POSTGRES"
+LOADERS = ("target-postgres", "target-duckdb", "target-jsonl")
+FINDINGS = {"securityhub": "securityhub_findings", "inspector2": "inspector_findings"}
+FINDINGS_PER_PARTITION = 25
+pytestmark = pytest.mark.timeout(900)
+
+
+# ---------------------------------------------------------------------------------------------
+# meltano.yml itself
+
+
+def meltano_yml() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    return loaded
+
+
+def extractor() -> dict[str, Any]:
+    (tap,) = [p for p in meltano_yml()["plugins"]["extractors"] if p["name"] == "tap-aws-uvm"]
+    return tap
+
+
+def test_meltano_yml_declares_every_setting_with_its_kind() -> None:
+    declared = {s["name"]: s for s in extractor()["settings"]}
+    properties = CONFIG_SCHEMA["properties"]
+    assert set(declared) == set(properties)
+    for name, schema in properties.items():
+        setting = declared[name]
+        types = schema.get("type", [])
+        types = [types] if isinstance(types, str) else types
+        if schema.get("secret"):
+            assert setting.get("sensitive") is True or setting["kind"] == "password", name
+        if "array" in types:
+            assert setting["kind"] == "array", name
+        elif "boolean" in types:
+            assert setting["kind"] == "boolean", name
+        elif "integer" in types:
+            assert setting["kind"] == "integer", name
+        elif schema.get("format") == "date-time":
+            assert setting["kind"] == "date_iso8601", name
+        if "default" in schema:
+            assert setting.get("value") == schema["default"], name
+
+
+def test_meltano_yml_plugins_are_inline_and_pinned() -> None:
+    project = meltano_yml()
+    tap = extractor()
+    assert (tap["namespace"], tap["pip_url"], tap["executable"]) == (
+        "tap_aws_uvm",
+        "-e .",
+        "tap-aws-uvm",
+    )
+    assert set(tap["capabilities"]) >= {
+        "catalog",
+        "discover",
+        "state",
+        "about",
+        "stream-maps",
+        "schema-flattening",
+        "batch",
+    }
+    loaders = {p["name"]: p for p in project["plugins"]["loaders"]}
+    for plugin in [tap, *loaders.values()]:
+        assert "variant" not in plugin, "Meltano Hub is not reachable: declare plugins inline"
+        assert plugin.get("pip_url"), plugin["name"]
+    assert loaders["target-duckdb"]["pip_url"].split() == ["target-duckdb==0.8.0", "duckdb==1.2.2"]
+    assert loaders["target-postgres"]["pip_url"] == "meltanolabs-target-postgres==0.8.1"
+    assert {e["name"] for e in project["environments"]} >= {"dev", "ci"}
+
+
+def test_ci_environment_is_the_seeded_organization() -> None:
+    (ci,) = [e for e in meltano_yml()["environments"] if e["name"] == "ci"]
+    (tap,) = ci["config"]["plugins"]["extractors"]
+    assert tap["config"]["role_arn"] == f"arn:aws:iam::{MANAGEMENT_ACCOUNT_ID}:role/{TAP_ROLE_NAME}"
+    assert tap["config"]["regions"] == REGIONS
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL: the CI's server, or a private one
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _postgres_bindir() -> Path | None:
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: p.parent.name)
+    for bindir in reversed(candidates):
+        if (bindir / "initdb").exists():
+            return bindir
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    dsn = os.environ.get(POSTGRES_ENV)
+    if dsn:
+        yield dsn
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{POSTGRES_ENV} is not set: .ci/run starts PostgreSQL and exports it")
+    bindir = _postgres_bindir()
+    if bindir is None:
+        pytest.fail(
+            f"PostgreSQL is needed: set {POSTGRES_ENV}=postgresql://user:pass@host:port/db, "
+            "or install its server (apt-get install postgresql) for a private one"
+        )
+    root = os.geteuid() == 0
+    prefix = ["runuser", "-u", "postgres", "--"] if root else []
+    workdir = Path(tempfile.mkdtemp(prefix="tap-uvm-test-pg-"))
+    workdir.chmod(0o755)
+    if root:
+        shutil.chown(workdir, "postgres", "postgres")
+    port = _free_port()
+    data = workdir / "data"
+
+    def as_server_user(*command: str) -> None:
+        subprocess.run([*prefix, *command], check=True, capture_output=True, text=True)
+
+    as_server_user(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust")
+    as_server_user(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-l",
+        str(workdir / "server.log"),
+        "-w",
+        "-o",
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {workdir} -c fsync=off",
+        "start",
+    )
+    try:
+        as_server_user(
+            str(bindir / "psql"),
+            "-h",
+            str(workdir),
+            "-p",
+            str(port),
+            "-U",
+            "postgres",
+            "-c",
+            "CREATE DATABASE tap_uvm_test",
+        )
+        yield f"postgresql://postgres:postgres@127.0.0.1:{port}/tap_uvm_test"
+    finally:
+        as_server_user(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def postgres_env(dsn: str, schema: str) -> dict[str, str]:
+    url = urlparse(dsn)
+    return {
+        "TARGET_POSTGRES_HOST": url.hostname or "127.0.0.1",
+        "TARGET_POSTGRES_PORT": str(url.port or 5432),
+        "TARGET_POSTGRES_USER": url.username or "postgres",
+        "TARGET_POSTGRES_PASSWORD": url.password or "",
+        "TARGET_POSTGRES_DATABASE": url.path.lstrip("/"),
+        "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
+    }
+
+
+_POSTGRES_COUNTS = """
+import json, sys
+import psycopg
+schema, keys = sys.argv[2], json.loads(sys.argv[3])
+out = {}
+with psycopg.connect(sys.argv[1]) as con:
+    tables = [r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = %s", [schema])]
+    for table in tables:
+        cols = ", ".join(f'"{k}"' for k in keys.get(table, []))
+        rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+        distinct = con.execute(
+            f'select count(*) from (select distinct {cols} from "{schema}"."{table}") d'
+        ).fetchone()[0] if cols else None
+        out[table] = [rows, distinct]
+print(json.dumps(out))
+"""
+
+_DUCKDB_COUNTS = """
+import json, sys
+import duckdb
+schema, keys = sys.argv[2], json.loads(sys.argv[3])
+con = duckdb.connect(sys.argv[1], read_only=True)
+out = {}
+tables = [r[0] for r in con.execute(
+    "select table_name from information_schema.tables where table_schema = ?", [schema]
+).fetchall()]
+for table in tables:
+    cols = ", ".join(f'"{k}"' for k in keys.get(table, []))
+    rows = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+    distinct = con.execute(
+        f'select count(*) from (select distinct {cols} from "{schema}"."{table}") d'
+    ).fetchone()[0] if cols else None
+    out[table] = [rows, distinct]
+print(json.dumps(out))
+"""
+
+
+def table_counts(
+    loader: str, script: str, target: str, schema: str, keys: Mapping[str, Sequence[str]]
+) -> dict[str, tuple[int, int | None]]:
+    """{table: (rows, distinct primary keys)} read with the loader's own driver."""
+    python = demo.python_of(ROOT, "loaders", loader)
+    done = subprocess.run(
+        [str(python), "-c", script, target, schema, json.dumps(keys)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {t: (rows, distinct) for t, (rows, distinct) in json.loads(done.stdout).items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# The emulator, Meltano and the tap's own output for the same config
+
+
+@dataclass
+class Seeded:
+    endpoint_url: str
+    partitions: list[tuple[str, str]]  # every ACTIVE (account, region)
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[Seeded]:
+    """An emulator of this module's own: findings are generated into it, which the session's
+    shared organization must not see."""
+    with Emulator.start() as started:
+        org = seed_organization(started.endpoint_url, regions=REGIONS, members=2, suspended=1)
+        assert org.management_role_arn == extractor_ci_config()["role_arn"]
+        partitions = [(p.account_id, p.region) for p in org.partitions()]
+        now = time.time()
+        for service in FINDINGS:
+            for n, (account_id, region) in enumerate(partitions):
+                demo_generate(started.endpoint_url, service, account_id, region, n, now)
+        yield Seeded(started.endpoint_url, partitions)
+
+
+def demo_generate(
+    endpoint_url: str, service: str, account_id: str, region: str, seed: int, now: float
+) -> None:
+    from tap_aws_uvm.emulator.findings import generate_findings  # noqa: PLC0415
+
+    generate_findings(
+        endpoint_url,
+        service,
+        account_id,
+        region,
+        FINDINGS_PER_PARTITION,
+        start=now - 20 * 86400,
+        end=now - 3 * 3600,
+        seed=seed,
+    )
+
+
+def extractor_ci_config() -> dict[str, Any]:
+    (ci,) = [e for e in meltano_yml()["environments"] if e["name"] == "ci"]
+    (tap,) = ci["config"]["plugins"]["extractors"]
+    config: dict[str, Any] = tap["config"]
+    return config
+
+
+@pytest.fixture(scope="module")
+def tap_config(aws: Seeded) -> dict[str, Any]:
+    """What the ci environment gives the tap, plus the emulator's endpoint."""
+    return {**extractor_ci_config(), "endpoint_url": aws.endpoint_url}
+
+
+@pytest.fixture(scope="module")
+def direct(tap_config: dict[str, Any]) -> TapRun:
+    """The tap run on its own, with the same config: the reference for every target."""
+    assert all(tap_config[k] == v for k, v in FAKE_KEYS.items())
+    run = run_tap(tap_config)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run
+
+
+@pytest.fixture(scope="module")
+def stream_keys(direct: TapRun) -> dict[str, list[str]]:
+    return {
+        m["stream"]: list(m["key_properties"]) for m in direct.messages if m["type"] == "SCHEMA"
+    }
+
+
+@pytest.fixture(scope="session")
+def meltano_installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Meltano and every loader used here, installed once per session into .meltano/; the
+    session's runs get a system directory of their own (catalogs, logs, state database) that
+    shares only those plugin environments, so concurrent Meltano commands cannot collide."""
+    env = demo.meltano_env({"MELTANO_ENVIRONMENT": "ci"}, demo=True)
+    demo.install_plugins(ROOT, ["tap-aws-uvm", *LOADERS], env)
+    sys_dir = tmp_path_factory.mktemp("meltano-sys")
+    for kind in ("extractors", "loaders"):
+        (sys_dir / kind).symlink_to(ROOT / ".meltano" / kind, target_is_directory=True)
+    return sys_dir
+
+
+@pytest.fixture
+def run_meltano(meltano_installed: Path, aws: Seeded) -> Any:
+    suffix = f"test-{uuid.uuid4().hex[:12]}"
+
+    def run(*args: str, extra: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        env = demo.meltano_env(
+            {
+                "MELTANO_ENVIRONMENT": "ci",
+                "MELTANO_SYS_DIR_ROOT": str(meltano_installed),
+                "TAP_AWS_UVM_ENDPOINT_URL": aws.endpoint_url,
+                **(extra or {}),
+            },
+            demo=True,
+        )
+        if args and args[0] == "run":
+            args = ("run", f"--state-id-suffix={suffix}", *args[1:])
+        done = demo.meltano(ROOT, *args, env=env, capture=True, check=False, timeout=600)
+        assert done.returncode == 0, f"meltano {' '.join(args)}:\n{done.stderr[-5000:]}"
+        return done
+
+    run.suffix = suffix  # type: ignore[attr-defined]
+    return run
+
+
+def expected(direct: TapRun) -> dict[str, int]:
+    return {stream: len(records) for stream, records in direct.records.items()}
+
+
+def assert_no_duplicate_keys_from_tap(direct: TapRun, keys: Mapping[str, Sequence[str]]) -> None:
+    for stream, records in direct.records.items():
+        seen = Counter(tuple(json.dumps(r.get(k)) for k in keys[stream]) for r in records)
+        assert max(seen.values()) == 1, f"{stream}: the tap emitted a key twice"
+
+
+# ---------------------------------------------------------------------------------------------
+# The runs
+
+
+def test_meltano_run_into_postgres_twice_keeps_one_row_per_key(
+    run_meltano: Any, postgres_dsn: str, direct: TapRun, stream_keys: dict[str, list[str]]
+) -> None:
+    schema = f"tap_uvm_{uuid.uuid4().hex[:8]}"
+    extra = postgres_env(postgres_dsn, schema)
+    assert_no_duplicate_keys_from_tap(direct, stream_keys)
+    run_meltano("run", "tap-aws-uvm", "target-postgres", extra=extra)
+    first = table_counts("target-postgres", _POSTGRES_COUNTS, postgres_dsn, schema, stream_keys)
+    assert {t: rows for t, (rows, _) in first.items()} == expected(direct)
+    run_meltano("run", "tap-aws-uvm", "target-postgres", extra=extra)
+    second = table_counts("target-postgres", _POSTGRES_COUNTS, postgres_dsn, schema, stream_keys)
+    assert second == first
+    assert all(rows == distinct for rows, distinct in second.values()), second
+
+
+def test_meltano_run_into_duckdb_twice_keeps_one_row_per_key(
+    run_meltano: Any, tmp_path: Path, direct: TapRun, stream_keys: dict[str, list[str]]
+) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    extra = {"TARGET_DUCKDB_FILEPATH": str(path), "TARGET_DUCKDB_DEFAULT_TARGET_SCHEMA": "uvm"}
+    run_meltano("run", "tap-aws-uvm", "target-duckdb", extra=extra)
+    first = table_counts("target-duckdb", _DUCKDB_COUNTS, str(path), "uvm", stream_keys)
+    assert {t: rows for t, (rows, _) in first.items()} == expected(direct)
+    run_meltano("run", "tap-aws-uvm", "target-duckdb", extra=extra)
+    second = table_counts("target-duckdb", _DUCKDB_COUNTS, str(path), "uvm", stream_keys)
+    assert second == first
+    assert all(rows == distinct for rows, distinct in second.values()), second
+
+
+def jsonl_records(directory: Path) -> dict[str, list[dict[str, Any]]]:
+    records: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(directory.glob("*.jsonl")):
+        stream = path.name.split("-")[0]
+        lines = path.read_text().splitlines()
+        records.setdefault(stream, []).extend(json.loads(line) for line in lines if line)
+    return records
+
+
+def test_meltano_run_into_jsonl_and_finding_state_round_trips(
+    run_meltano: Any, aws: Seeded, tmp_path: Path, direct: TapRun
+) -> None:
+    first_dir, second_dir = tmp_path / "first", tmp_path / "second"
+    first_dir.mkdir()
+    second_dir.mkdir()
+    run_meltano(
+        "run",
+        "tap-aws-uvm",
+        "target-jsonl",
+        extra={"TARGET_JSONL_DESTINATION_PATH": str(first_dir)},
+    )
+    first = jsonl_records(first_dir)
+    assert {s: len(r) for s, r in first.items()} == expected(direct)
+
+    finding_streams = [s for s in FINDINGS.values() if s in direct.records]
+    if not finding_streams:
+        pytest.skip("the tap has no finding stream yet: nothing incremental to check")
+
+    state_id = f"ci:tap-aws-uvm-to-target-jsonl:{run_meltano.suffix}"
+    listed = run_meltano("state", "list").stdout.split()
+    assert state_id in listed, listed
+    state = json.loads(run_meltano("state", "get", state_id).stdout)
+    bookmarks = state["singer_state"]["bookmarks"]
+    for stream in finding_streams:
+        assert json.dumps(bookmarks[stream]).count("replication_key_value"), bookmarks[stream]
+
+    # new activity in one partition, then an incremental run from the stored state
+    from tap_aws_uvm.emulator.findings import update_findings  # noqa: PLC0415
+
+    account_id, region = aws.partitions[0]
+    updated = {
+        service: update_findings(aws.endpoint_url, service, account_id, region, count=3)
+        for service, stream in FINDINGS.items()
+        if stream in finding_streams
+    }
+    run_meltano(
+        "run",
+        "tap-aws-uvm",
+        "target-jsonl",
+        extra={"TARGET_JSONL_DESTINATION_PATH": str(second_dir)},
+    )
+    second = jsonl_records(second_dir)
+    id_field = {"securityhub_findings": "id", "inspector_findings": "finding_arn"}
+    for service, changes in updated.items():
+        stream = FINDINGS[service]
+        ids = {r[id_field[stream]] for r in second.get(stream, [])}
+        assert {c["id"] for c in changes} <= ids, f"{stream}: updated findings not re-read"
+        assert len(second.get(stream, [])) < len(first[stream]), f"{stream} read everything again"
+    after = json.loads(run_meltano("state", "get", state_id).stdout)["singer_state"]["bookmarks"]
+    for stream in finding_streams:
+        assert after[stream] != bookmarks[stream], f"{stream}: bookmark did not move"
