@@ -42,15 +42,6 @@ AMI_ID = "ami-12c6146b"  # any id works: moto does not validate AMIs by default
 SCAN_COMPLETED_AT = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
 SOURCE_UPDATED_AT = dt.datetime(2024, 4, 30, 0, 0, tzinfo=dt.UTC)
 
-NETWORK_DATA_TYPES = (
-    "internet_gateways",
-    "nat_gateways",
-    "load_balancers",
-    "vpc_cidrs",
-    "vpc_subnets",
-    "addresses",
-    "network_interfaces",
-)
 
 _CLIENT_CONFIG = Config(
     retries={"max_attempts": 3, "mode": "standard"},
