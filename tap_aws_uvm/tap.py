@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import sys
@@ -23,7 +24,8 @@ class TapAwsUvm(Tap):
     """AWS asset inventory and vulnerability findings, for one account or a whole organization."""
 
     name = "tap-aws-uvm"
-    config_jsonschema = CONFIG_SCHEMA
+    # a copy: singer-sdk appends its built-in settings to this dict in place
+    config_jsonschema = copy.deepcopy(CONFIG_SCHEMA)
     message_writer_class = MsgSpecWriter
     settings: Settings | None = None
 
