@@ -8,18 +8,21 @@ them, so a sync may outlive any one set of credentials.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
+import botocore.client
 import botocore.session
 from botocore.client import Config
 from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.hooks import HierarchicalEmitter
 from botocore.loaders import Loader, create_loader
 
 from tap_aws_uvm.settings import ROLE_ARN, Settings, known_regions
@@ -83,12 +86,69 @@ class Account:
     name: str | None = None
 
 
+# --- service models and client classes shared by every session of ours (issue 8) ----------
+# A sync creates one client per account, region and service. For each, botocore builds a new
+# ServiceModel (whose shapes resolve lazily, per model: a fresh client's first GetFindings
+# page resolves the whole ASFF shape tree again) and a new client class (one method and
+# docstring per operation). Sessions made by ClientFactory all have the same handlers, so
+# both depend only on the service and its API version: build each once per process. botocore
+# already shares one model and one class among the threads using a client, so sharing them
+# among clients adds no new concurrency. Sessions not made by ClientFactory (boto3 injects
+# methods through ``creating-client-class`` handlers) are never served from these caches.
+# Measured in benchmarks/README.md.
+_SHARED_MODELS = "_tap_aws_uvm_shared_models"  # marks the event emitters of our sessions
+
+
+class _SharingClientCreator(botocore.client.ClientCreator):
+    _models: ClassVar[dict[tuple[str, str | None], Any]] = {}
+    _classes: ClassVar[dict[tuple[str, str | None], type]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def _shared(self) -> bool:
+        return bool(getattr(self._event_emitter, _SHARED_MODELS, False))  # type: ignore[attr-defined]
+
+    def _load_service_model(self, service_name: str, api_version: str | None = None) -> Any:
+        load = super()._load_service_model  # type: ignore[misc]
+        if not self._shared():
+            return load(service_name, api_version)
+        key = (service_name, api_version)
+        model = self._models.get(key)
+        if model is None:
+            with self._lock:
+                model = self._models.get(key)
+                if model is None:
+                    model = self._models[key] = load(service_name, api_version)
+        return model
+
+    def _create_client_class(self, service_name: str, service_model: Any) -> Any:
+        build = super()._create_client_class  # type: ignore[misc]
+        if not self._shared():
+            return build(service_name, service_model)
+        key = (service_name, service_model.api_version)
+        cls = self._classes.get(key)
+        if cls is None:
+            with self._lock:
+                cls = self._classes.get(key)
+                if cls is None:
+                    cls = self._classes[key] = build(service_name, service_model)
+        return cls
+
+
+# Session.create_client looks ClientCreator up on botocore.client at every call.
+botocore.client.ClientCreator = _SharingClientCreator  # type: ignore[misc]
+# --- end of shared service models and client classes ---------------------------------------
+
+
 class ClientFactory:
     """Sessions and clients: one shared loader, one botocore ``Config``, cached clients."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._loader: Loader = create_loader()
+        # botocore's builtin event handlers, registered once and copied into every session:
+        # registering them costs ~8 ms of CPU a session, a copy <1 ms (one session an account).
+        self._hooks = HierarchicalEmitter()
+        botocore.session.Session(event_hooks=self._hooks)
         self._clients: dict[tuple[int, str, str], Any] = {}
         self._lock = threading.Lock()
         retries: Any = {"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts}
@@ -102,9 +162,12 @@ class ClientFactory:
 
     def new_session(self, credentials: Any = None) -> botocore.session.Session:
         session = botocore.session.Session(
-            profile=None if credentials else self.settings.aws_profile
+            event_hooks=copy.copy(self._hooks),
+            include_builtin_handlers=False,
+            profile=None if credentials else self.settings.aws_profile,
         )
         session.register_component("data_loader", self._loader)
+        setattr(session.get_component("event_emitter"), _SHARED_MODELS, True)
         if credentials is not None:
             session.register_component(
                 "credential_provider", CredentialResolver([_FixedProvider(credentials)])
