@@ -69,6 +69,10 @@ def json_native(value: Any) -> Any:
     return value
 
 
+def _keep(value: Any) -> Any:
+    return value
+
+
 def tag_map(tags: Any) -> dict[str, str | None]:
     """``{key: value}`` from any of AWS's tag shapes (list of Key/Value pairs, or a map)."""
     if not tags:
@@ -84,18 +88,23 @@ def tag_map(tags: Any) -> dict[str, str | None]:
     return result
 
 
-def shape_record(aws_object: Mapping[str, Any], **standard: Any) -> dict[str, Any]:
+def shape_record(
+    aws_object: Mapping[str, Any], *, native: bool = False, **standard: Any
+) -> dict[str, Any]:
     """One record from one AWS object: snake_case top level, tags as a map, JSON values.
 
     ``standard`` holds the standard columns (``account_id``, ``region``, ``arn`` …) and
-    any extra columns; they win over same-named properties of the AWS object.
+    any extra columns; they win over same-named properties of the AWS object. ``native``:
+    the object's values are JSON-native already (its service model has no timestamp or blob
+    shape), so the per-value conversion walk is skipped.
     """
+    convert = _keep if native else json_native
     record: dict[str, Any] = {}
     for aws_name, value in aws_object.items():
         if aws_name == "ResponseMetadata":
             continue
         name = column_name(aws_name)
-        record[name] = tag_map(value) if name == "tags" else json_native(value)
+        record[name] = tag_map(value) if name == "tags" else convert(value)
     for name, value in standard.items():
         record[name] = tag_map(value) if name == "tags" else json_native(value)
     return record

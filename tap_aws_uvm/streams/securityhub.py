@@ -21,6 +21,7 @@ class SecurityHubFindingsStream(IncrementalFindingsStream):
     primary_keys = ("id", "product_arn")
     iam_actions = ("securityhub:GetFindings",)
     not_enabled_errors = frozenset({"InvalidAccessException"})
+    records_json_native = True  # ASFF dates are strings; no timestamp or blob shape in it
 
     def fetch(self, job: Job) -> Iterator[dict[str, Any]]:
         updated: dict[str, str] = {"End": utc_timestamp(job.params["until"])}
