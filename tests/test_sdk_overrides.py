@@ -1,0 +1,140 @@
+"""Where the tap overrides singer-sdk or botocore internals: each override still fits the pinned
+version (these tests fail when an upgrade changes what the override relies on)."""
+
+from __future__ import annotations
+
+import inspect
+import random
+
+import botocore.client
+import botocore.session
+import pytest
+from singer_sdk.plugin_base import PluginBase
+from singer_sdk.streams import core
+from singer_sdk.streams._state import StreamStateManager
+
+from tap_aws_uvm import auth
+from tap_aws_uvm.client import _IndexedStateManager
+from tap_aws_uvm.schema_sources import SOURCES
+from tap_aws_uvm.streams import STREAM_TYPES
+from tap_aws_uvm.tap import TapAwsUvm
+
+MANAGER_ARGUMENTS = {
+    "tap_name",
+    "stream_name",
+    "tap_state",
+    "state_partitioning_keys",
+    "is_sorted",
+    "check_sorted",
+}
+
+
+def managers() -> tuple[StreamStateManager, _IndexedStateManager, dict, dict]:
+    plain_state: dict = {}
+    indexed_state: dict = {}
+    common = {
+        "tap_name": "t",
+        "stream_name": "s",
+        "state_partitioning_keys": None,
+        "is_sorted": False,
+        "check_sorted": True,
+    }
+    return (
+        StreamStateManager(tap_state=plain_state, **common),
+        _IndexedStateManager(tap_state=indexed_state, **common),
+        plain_state,
+        indexed_state,
+    )
+
+
+def test_stream_still_builds_its_state_manager_as_the_override_does() -> None:
+    source = inspect.getsource(core.Stream.state_manager.fget)  # type: ignore[attr-defined]
+    assert "StreamStateManager(" in source
+    for argument in MANAGER_ARGUMENTS:
+        assert f"{argument}=" in source
+    assert set(inspect.signature(StreamStateManager.__init__).parameters) - {"self"} == (
+        MANAGER_ARGUMENTS
+    )
+
+
+def test_indexed_lookups_give_the_same_state_as_the_sdk() -> None:
+    plain, indexed, plain_state, indexed_state = managers()
+    rng = random.Random(5)
+    contexts = [
+        {"account_id": f"{n:012d}", "region": r}
+        for n in range(40)
+        for r in ("us-east-1", "eu-west-1")
+    ]
+    for step in range(2000):
+        context = rng.choice(contexts)
+        for manager in (plain, indexed):
+            manager.get_context_state(context)["seen"] = step
+    assert indexed_state == plain_state
+    # a partitions list replaced or grown behind the manager's back is picked up
+    indexed_state["bookmarks"]["s"]["partitions"] = [
+        {"context": {"account_id": "999999999999", "region": "us-east-1"}, "mark": 1}
+    ]
+    assert indexed.get_context_state({"account_id": "999999999999", "region": "us-east-1"}) == {
+        "context": {"account_id": "999999999999", "region": "us-east-1"},
+        "mark": 1,
+    }
+    indexed_state["bookmarks"]["s"]["partitions"].append(
+        {"context": {"account_id": "888888888888", "region": "us-east-1"}, "mark": 2}
+    )
+    assert (
+        indexed.get_context_state({"account_id": "888888888888", "region": "us-east-1"})["mark"]
+        == 2
+    )
+
+
+def test_duplicate_partitions_are_refused_as_the_sdk_does() -> None:
+    plain, indexed, plain_state, indexed_state = managers()
+    twice = [{"context": {"account_id": "1", "region": "r"}}] * 2
+    for manager, state in ((plain, plain_state), (indexed, indexed_state)):
+        state["bookmarks"] = {"s": {"partitions": list(twice)}}
+        with pytest.raises(ValueError, match="duplicate entries"):
+            manager.get_context_state({"account_id": "1", "region": "r"})
+
+
+def test_validate_config_is_still_the_sdk_hook_the_tap_overrides() -> None:
+    assert "self._validate_config(" in inspect.getsource(PluginBase.__init__)
+    assert "_validate_config" in TapAwsUvm.__dict__
+
+
+def test_client_creator_override_still_fits_botocore() -> None:
+    creator = botocore.client.ClientCreator
+    assert creator.__module__ == auth.__name__
+    base = creator.__mro__[1]
+    for method in ("_create_client_class", "_load_service_model"):
+        assert method in base.__dict__, method
+        assert list(inspect.signature(getattr(base, method)).parameters) == list(
+            inspect.signature(getattr(creator, method)).parameters
+        ), method
+    assert "botocore.client.ClientCreator(" in inspect.getsource(
+        botocore.session.Session.create_client
+    )
+    client = botocore.session.Session().create_client(
+        "ec2", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    assert hasattr(client, "describe_instances")
+
+
+@pytest.mark.parametrize("stream_type", [s for s in STREAM_TYPES if s.records_json_native])
+def test_json_native_streams_have_no_timestamp_or_blob_shape(stream_type: type) -> None:
+    top = SOURCES[stream_type.name].top
+    assert top is not None
+    model = botocore.session.get_session().get_service_model(top.service)
+    seen: set[str] = set()
+    pending = [model.shape_for(top.shape)]
+    while pending:
+        shape = pending.pop()
+        if shape.name in seen:
+            continue
+        seen.add(shape.name)
+        assert shape.type_name not in {"timestamp", "blob"}, shape.name
+        if shape.type_name == "structure":
+            pending.extend(shape.members.values())
+        elif shape.type_name == "list":
+            pending.append(shape.member)
+        elif shape.type_name == "map":
+            pending.append(shape.value)
