@@ -27,11 +27,11 @@ from tap_aws_uvm.emulator.ecr_scans import EcrScanStore
 from tap_aws_uvm.emulator.handlers import AwsRequest
 from tap_aws_uvm.emulator.seed import (
     MANAGEMENT_ACCOUNT_ID,
-    NETWORK_DATA_TYPES,
     Organization,
     RegionResources,
     seed_organization,
 )
+from tap_aws_uvm.settings import NETWORK_DATA_TYPES
 
 REGIONS = ("us-east-1", "eu-west-1")
 
