@@ -11,6 +11,7 @@ installed once per test session (``tap_aws_uvm.demo`` does the installing).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -32,6 +33,7 @@ import yaml
 from tap_aws_uvm import demo
 from tap_aws_uvm.emulator import Emulator
 from tap_aws_uvm.emulator.seed import MANAGEMENT_ACCOUNT_ID, TAP_ROLE_NAME, seed_organization
+from tap_aws_uvm.records import parse_timestamp
 from tap_aws_uvm.settings import CONFIG_SCHEMA
 from tests.conftest import REGIONS
 from tests.tap_runner import FAKE_KEYS, TapRun, run_tap
@@ -239,6 +241,34 @@ print(json.dumps(out))
 """
 
 
+_POSTGRES_EXTRACTED_SINCE = """
+import json, sys
+import psycopg
+dsn, schema, table, since, key = sys.argv[1:6]
+with psycopg.connect(dsn) as con:
+    rows = con.execute(
+        f'select "{key}", "account_id", "region", "updated_at"::text, "_sdc_extracted_at"::text '
+        f'from "{schema}"."{table}" where "_sdc_extracted_at" >= %s::timestamptz', [since]
+    ).fetchall()
+print(json.dumps(rows))
+"""
+
+
+def extracted_since(
+    dsn: str, schema: str, table: str, since: str, key: str
+) -> list[tuple[str, str, str, str]]:
+    """(key, account_id, region, updated_at) of the rows a run at or after ``since`` wrote."""
+    python = demo.python_of(ROOT, "loaders", "target-postgres")
+    done = subprocess.run(
+        [str(python), "-c", _POSTGRES_EXTRACTED_SINCE, dsn, schema, table, since, key],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [tuple(row[:4]) for row in json.loads(done.stdout)]
+
+
 def table_counts(
     loader: str, script: str, target: str, schema: str, keys: Mapping[str, Sequence[str]]
 ) -> dict[str, tuple[int, int | None]]:
@@ -377,7 +407,11 @@ def assert_no_duplicate_keys_from_tap(direct: TapRun, keys: Mapping[str, Sequenc
 
 
 def test_meltano_run_into_postgres_twice_keeps_one_row_per_key(
-    run_meltano: Any, postgres_dsn: str, direct: TapRun, stream_keys: dict[str, list[str]]
+    run_meltano: Any,
+    aws: Seeded,
+    postgres_dsn: str,
+    direct: TapRun,
+    stream_keys: dict[str, list[str]],
 ) -> None:
     schema = f"tap_uvm_{uuid.uuid4().hex[:8]}"
     extra = postgres_env(postgres_dsn, schema)
@@ -385,10 +419,41 @@ def test_meltano_run_into_postgres_twice_keeps_one_row_per_key(
     run_meltano("run", "tap-aws-uvm", "target-postgres", extra=extra)
     first = table_counts("target-postgres", _POSTGRES_COUNTS, postgres_dsn, schema, stream_keys)
     assert {t: rows for t, (rows, _) in first.items()} == expected(direct)
+
+    # the state round-trips through Meltano's state backend
+    state_id = f"ci:tap-aws-uvm-to-target-postgres:{run_meltano.suffix}"
+    state = json.loads(run_meltano("state", "get", state_id).stdout)["singer_state"]["bookmarks"]
+    marks = {
+        (stream, p["context"]["account_id"], p["context"]["region"]): p["replication_key_value"]
+        for stream in FINDINGS.values()
+        for p in state[stream]["partitions"]
+    }
+    assert len(marks) == len(FINDINGS) * len(aws.partitions)
+    assert all(marks.values())
+
+    from tap_aws_uvm.emulator.findings import update_findings  # noqa: PLC0415
+
+    account_id, region = aws.partitions[-1]
+    updated = {
+        stream: {
+            c["id"] for c in update_findings(aws.endpoint_url, service, account_id, region, count=4)
+        }
+        for service, stream in FINDINGS.items()
+    }
+    second_started = dt.datetime.now(dt.UTC).isoformat()
     run_meltano("run", "tap-aws-uvm", "target-postgres", extra=extra)
     second = table_counts("target-postgres", _POSTGRES_COUNTS, postgres_dsn, schema, stream_keys)
-    assert second == first
+    assert second == first  # upserts: no new row, no duplicate key
     assert all(rows == distinct for rows, distinct in second.values()), second
+
+    lookback = dt.timedelta(minutes=60)  # the tap's default findings_lookback_minutes
+    for stream, key in (("securityhub_findings", "id"), ("inspector_findings", "finding_arn")):
+        rows = extracted_since(postgres_dsn, schema, stream, second_started, key)
+        assert updated[stream] <= {row[0] for row in rows}, f"{stream}: changes not extracted"
+        assert 0 < len(rows) < first[stream][0], f"{stream}: the second run read everything"
+        for found, account, where, updated_at in rows:
+            floor = parse_timestamp(marks[(stream, account, where)]) - lookback
+            assert parse_timestamp(updated_at.replace(" ", "T")) >= floor, found
 
 
 def test_meltano_run_into_duckdb_twice_keeps_one_row_per_key(
@@ -429,9 +494,8 @@ def test_meltano_run_into_jsonl_and_finding_state_round_trips(
     first = jsonl_records(first_dir)
     assert {s: len(r) for s, r in first.items()} == expected(direct)
 
-    finding_streams = [s for s in FINDINGS.values() if s in direct.records]
-    if not finding_streams:
-        pytest.skip("the tap has no finding stream yet: nothing incremental to check")
+    finding_streams = list(FINDINGS.values())
+    assert all(direct.records[s] for s in finding_streams), "the demo org has no findings"
 
     state_id = f"ci:tap-aws-uvm-to-target-jsonl:{run_meltano.suffix}"
     listed = run_meltano("state", "list").stdout.split()
@@ -458,11 +522,26 @@ def test_meltano_run_into_jsonl_and_finding_state_round_trips(
     )
     second = jsonl_records(second_dir)
     id_field = {"securityhub_findings": "id", "inspector_findings": "finding_arn"}
+    lookback = dt.timedelta(minutes=60)  # the tap's default findings_lookback_minutes
     for service, changes in updated.items():
         stream = FINDINGS[service]
         ids = {r[id_field[stream]] for r in second.get(stream, [])}
         assert {c["id"] for c in changes} <= ids, f"{stream}: updated findings not re-read"
         assert len(second.get(stream, [])) < len(first[stream]), f"{stream} read everything again"
+        # the incremental run extracted only findings updated at or after bookmark - lookback
+        marks = {
+            (p["context"]["account_id"], p["context"]["region"]): p["replication_key_value"]
+            for p in bookmarks[stream]["partitions"]
+        }
+        for record in second[stream]:
+            floor = parse_timestamp(marks[(record["account_id"], record["region"])]) - lookback
+            assert parse_timestamp(record["updated_at"]) >= floor, record[id_field[stream]]
     after = json.loads(run_meltano("state", "get", state_id).stdout)["singer_state"]["bookmarks"]
     for stream in finding_streams:
         assert after[stream] != bookmarks[stream], f"{stream}: bookmark did not move"
+        before = {
+            json.dumps(p["context"]): p["replication_key_value"]
+            for p in bookmarks[stream]["partitions"]
+        }
+        for partition in after[stream]["partitions"]:
+            assert partition["replication_key_value"] >= before[json.dumps(partition["context"])]
