@@ -254,34 +254,32 @@ print(json.dumps(rows))
 """
 
 
+def in_loader_python(loader: str, script: str, *args: str) -> Any:
+    """Run ``script`` with the loader's own Python (its database driver); its JSON output."""
+    python = demo.python_of(ROOT, "loaders", loader)
+    done = subprocess.run(
+        [str(python), "-c", script, *args], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
 def extracted_since(
     dsn: str, schema: str, table: str, since: str, key: str
 ) -> list[tuple[str, str, str, str]]:
     """(key, account_id, region, updated_at) of the rows a run at or after ``since`` wrote."""
-    python = demo.python_of(ROOT, "loaders", "target-postgres")
-    done = subprocess.run(
-        [str(python), "-c", _POSTGRES_EXTRACTED_SINCE, dsn, schema, table, since, key],
-        capture_output=True,
-        text=True,
-        check=False,
+    rows = in_loader_python(
+        "target-postgres", _POSTGRES_EXTRACTED_SINCE, dsn, schema, table, since, key
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return [tuple(row[:4]) for row in json.loads(done.stdout)]
+    return [tuple(row[:4]) for row in rows]
 
 
 def table_counts(
     loader: str, script: str, target: str, schema: str, keys: Mapping[str, Sequence[str]]
 ) -> dict[str, tuple[int, int | None]]:
     """{table: (rows, distinct primary keys)} read with the loader's own driver."""
-    python = demo.python_of(ROOT, "loaders", loader)
-    done = subprocess.run(
-        [str(python), "-c", script, target, schema, json.dumps(keys)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return {t: (rows, distinct) for t, (rows, distinct) in json.loads(done.stdout).items()}
+    counts = in_loader_python(loader, script, target, schema, json.dumps(keys))
+    return {t: (rows, distinct) for t, (rows, distinct) in counts.items()}
 
 
 # ---------------------------------------------------------------------------------------------
