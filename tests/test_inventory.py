@@ -498,6 +498,7 @@ def test_every_paginated_operation_reads_several_pages(
 
 # --------------------------------------------------------------------------- discovery
 
+# stream -> (key properties, replication key or None for full table), as DESIGN.md lists them
 CONTRACT = {
     "accounts": ["id"],
     "ec2_instances": ["arn"],
@@ -507,7 +508,10 @@ CONTRACT = {
     "network": ["account_id", "region", "data_type", "resource_id"],
     "rds_instances": ["arn"],
     "s3_buckets": ["arn"],
+    "inspector_findings": ["finding_arn"],
+    "securityhub_findings": ["id", "product_arn"],
 }
+INCREMENTAL = {"inspector_findings": "updated_at", "securityhub_findings": "updated_at"}
 
 
 def test_discover_lists_the_contract_streams() -> None:
@@ -516,12 +520,17 @@ def test_discover_lists_the_contract_streams() -> None:
     )
     catalog = {entry["tap_stream_id"]: entry for entry in json.loads(done.stdout)["streams"]}
 
-    assert set(CONTRACT) <= set(catalog)
+    assert set(CONTRACT) == set(catalog)
     for name, keys in CONTRACT.items():
         entry = catalog[name]
         top = next(m["metadata"] for m in entry["metadata"] if m["breadcrumb"] == [])
         assert entry["key_properties"] == keys, name
         assert top["table-key-properties"] == keys, name
-        assert entry.get("replication_method", "FULL_TABLE") == "FULL_TABLE", name
-        assert not entry.get("replication_key"), name
+        if name in INCREMENTAL:
+            assert entry["replication_method"] == "INCREMENTAL", name
+            assert entry["replication_key"] == INCREMENTAL[name], name
+            assert top["valid-replication-keys"] == [INCREMENTAL[name]], name
+        else:
+            assert entry.get("replication_method", "FULL_TABLE") == "FULL_TABLE", name
+            assert not entry.get("replication_key"), name
         assert entry["schema"] == load_schema(name), name
