@@ -22,7 +22,10 @@ class Scope:
     region_errors: dict[str, BaseException]  # account id -> why its regions are unknown
 
     def account(self, account_id: str) -> Account:
-        return next(a for a in self.accounts if a.account_id == account_id)
+        return self._by_id[account_id]
+
+    def __post_init__(self) -> None:
+        self._by_id = {account.account_id: account for account in self.accounts}
 
     def regional_partitions(self) -> list[dict[str, Any]]:
         return [

@@ -8,7 +8,14 @@ from typing import Any
 from tap_aws_uvm.client import IncrementalFindingsStream, Job
 from tap_aws_uvm.records import normalize_timestamp, utc_timestamp
 
-ASFF_DATES = ("CreatedAt", "UpdatedAt", "FirstObservedAt", "LastObservedAt", "ProcessedAt")
+# ASFF's ISO 8601 date strings, normalized to the tap's UTC form: AWS name -> column
+DATE_COLUMNS = (
+    ("CreatedAt", "created_at"),
+    ("UpdatedAt", "updated_at"),
+    ("FirstObservedAt", "first_observed_at"),
+    ("LastObservedAt", "last_observed_at"),
+    ("ProcessedAt", "processed_at"),
+)
 
 
 class SecurityHubFindingsStream(IncrementalFindingsStream):
@@ -38,13 +45,3 @@ class SecurityHubFindingsStream(IncrementalFindingsStream):
         ):
             dates = {column: normalize_timestamp(finding.get(aws)) for aws, column in DATE_COLUMNS}
             yield job.record(finding, finding_region=finding.get("Region"), **dates)
-
-
-DATE_COLUMNS = tuple(
-    (name, column)
-    for name, column in zip(
-        ASFF_DATES,
-        ("created_at", "updated_at", "first_observed_at", "last_observed_at", "processed_at"),
-        strict=True,
-    )
-)
