@@ -8,6 +8,7 @@ them, so a sync may outlive any one set of credentials.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import logging
@@ -21,7 +22,7 @@ import botocore.client
 import botocore.session
 from botocore.client import Config
 from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, DataNotFoundError
 from botocore.hooks import HierarchicalEmitter
 from botocore.loaders import Loader, create_loader
 
@@ -150,6 +151,7 @@ class ClientFactory:
         self._hooks = HierarchicalEmitter()
         botocore.session.Session(event_hooks=self._hooks)
         self._clients: dict[tuple[int, str, str], Any] = {}
+        self._primed: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         retries: Any = {"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts}
         self.config = Config(
@@ -194,7 +196,24 @@ class ClientFactory:
                         config=self.config,
                     )
                     self._clients[key] = client
+                    self._prime_paginators(client)
         return client
+
+    def _prime_paginators(self, client: Any) -> None:
+        """Load a service's paginator models once, before threads ask for them.
+
+        Each new client loads them on its first ``get_paginator`` through the shared loader,
+        whose cache fills only after a load returns: the partitions that start together
+        (52 at 13 accounts x 4 regions) would all miss it at once and each list and stat
+        botocore's ~400 data directories, every stat releasing and retaking the GIL.
+        """
+        model = client.meta.service_model
+        key = (model.service_name, model.api_version)
+        if key in self._primed:
+            return
+        self._primed.add(key)
+        with contextlib.suppress(DataNotFoundError):  # a service without paginators
+            self._loader.load_service_model(model.service_name, "paginators-1", model.api_version)
 
     def assume_role(
         self,

@@ -4,11 +4,15 @@ version (these tests fail when an upgrade changes what the override relies on)."
 from __future__ import annotations
 
 import inspect
+import os
 import random
+import threading
+from typing import Any
 
 import botocore.client
 import botocore.session
 import pytest
+from botocore.credentials import Credentials
 from singer_sdk.plugin_base import PluginBase
 from singer_sdk.streams import core
 from singer_sdk.streams._state import StreamStateManager
@@ -16,6 +20,7 @@ from singer_sdk.streams._state import StreamStateManager
 from tap_aws_uvm import auth
 from tap_aws_uvm.client import _IndexedStateManager
 from tap_aws_uvm.schema_sources import SOURCES
+from tap_aws_uvm.settings import validate_settings
 from tap_aws_uvm.streams import STREAM_TYPES
 from tap_aws_uvm.tap import TapAwsUvm
 
@@ -138,3 +143,44 @@ def test_json_native_streams_have_no_timestamp_or_blob_shape(stream_type: type) 
             pending.append(shape.member)
         elif shape.type_name == "map":
             pending.append(shape.value)
+
+
+def _data_listings(monkeypatch: pytest.MonkeyPatch, threads: int) -> int:
+    """Listings of botocore's data directory while ``threads`` accounts' threads, released
+    together, each make an EC2 client and ask it for a paginator (what partitions do)."""
+    listings = 0
+    listdir = os.listdir
+
+    def counting(path: Any = ".") -> list[str]:
+        nonlocal listings
+        if str(path).rstrip("/").endswith("botocore/data"):
+            listings += 1
+        return listdir(path)
+
+    monkeypatch.setattr(os, "listdir", counting)
+    factory = auth.ClientFactory(validate_settings({"regions": ["us-east-1"]}))
+    sessions = [factory.new_session(Credentials("testing", "testing")) for _ in range(threads)]
+    start = threading.Barrier(threads)
+
+    def partition(session: Any) -> None:
+        start.wait()
+        factory.client(session, "ec2", "us-east-1").get_paginator("describe_instances")
+
+    workers = [threading.Thread(target=partition, args=(s,)) for s in sessions]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    monkeypatch.undo()
+    return listings
+
+
+def test_partitions_starting_together_list_botocore_data_as_one_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each listing stats ~400 directories, releasing the GIL at every stat: 52 partitions
+    # missing the loader's cache together made the fan-out benchmark 25% slower.
+    _data_listings(monkeypatch, 1)  # fills the process-wide model cache (auth.py) first
+    alone = _data_listings(monkeypatch, 1)
+    assert alone > 0
+    assert _data_listings(monkeypatch, 24) == alone
