@@ -8,8 +8,8 @@ strings ending in ``Z``; every value is JSON-native before it reaches singer-sdk
 from __future__ import annotations
 
 import base64
-import re
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
