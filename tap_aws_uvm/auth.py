@@ -112,27 +112,25 @@ class _SharingClientCreator(botocore.client.ClientCreator):
         load = super()._load_service_model  # type: ignore[misc]
         if not self._shared():
             return load(service_name, api_version)
-        key = (service_name, api_version)
-        model = self._models.get(key)
-        if model is None:
-            with self._lock:
-                model = self._models.get(key)
-                if model is None:
-                    model = self._models[key] = load(service_name, api_version)
-        return model
+        return self._once(self._models, (service_name, api_version), load)
 
     def _create_client_class(self, service_name: str, service_model: Any) -> Any:
         build = super()._create_client_class  # type: ignore[misc]
         if not self._shared():
             return build(service_name, service_model)
         key = (service_name, service_model.api_version)
-        cls = self._classes.get(key)
-        if cls is None:
-            with self._lock:
-                cls = self._classes.get(key)
-                if cls is None:
-                    cls = self._classes[key] = build(service_name, service_model)
-        return cls
+        return self._once(self._classes, key, lambda *_: build(service_name, service_model))
+
+    @classmethod
+    def _once(cls, cache: dict[Any, Any], key: tuple[str, str | None], make: Any) -> Any:
+        """``cache[key]``, made by ``make(*key)`` by the first thread that needs it."""
+        value = cache.get(key)
+        if value is None:
+            with cls._lock:
+                value = cache.get(key)
+                if value is None:
+                    value = cache[key] = make(*key)
+        return value
 
 
 # Session.create_client looks ClientCreator up on botocore.client at every call.
