@@ -36,7 +36,7 @@ TEMPLATE_SIZE = 100
 
 def _templates() -> list[bytes]:
     """100 distinct, realistic ASFF findings (~2.4 KB each), with ``MARK`` in every Id."""
-    from tap_aws_uvm.emulator.findings import generated_findings  # noqa: PLC0415
+    from aws_emulator.findings import generated_findings  # noqa: PLC0415
 
     now = dt.datetime.now(dt.UTC)
     findings = generated_findings(

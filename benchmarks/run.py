@@ -214,7 +214,7 @@ def role_arns(accounts: int, first: int = 200000000001) -> list[str]:
 
 # -- a. fan-out --------------------------------------------------------------------------------
 def bench_fanout(runs: int, quick: bool, workdir: Path) -> dict[str, Any]:
-    from tap_aws_uvm.emulator import Emulator  # noqa: PLC0415
+    from aws_emulator import Emulator  # noqa: PLC0415
 
     accounts = 13
     roles = role_arns(accounts)

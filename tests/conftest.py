@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from aws_emulator import Emulator
+from aws_emulator.seed import Organization, seed_organization
 
-from tap_aws_uvm.emulator import Emulator
-from tap_aws_uvm.emulator.seed import Organization, seed_organization
 from tests.tap_runner import FAKE_KEYS
 
 REGIONS = ["us-east-1", "eu-west-1"]

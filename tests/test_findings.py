@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tap_aws_uvm.emulator import Emulator
-from tap_aws_uvm.emulator.findings import (
+from aws_emulator import Emulator
+from aws_emulator.findings import (
     fail_after_pages,
     generate_findings,
     generated_findings,
     set_enabled,
     update_findings,
 )
-from tap_aws_uvm.emulator.seed import Organization
+from aws_emulator.seed import Organization
+
 from tap_aws_uvm.records import parse_timestamp
 from tests.tap_runner import TAP, TapRun, catalog_selecting, clean_env, run_tap
 

@@ -6,9 +6,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from aws_emulator import Emulator
+from aws_emulator.seed import Organization
 
-from tap_aws_uvm.emulator import Emulator
-from tap_aws_uvm.emulator.seed import Organization
 from tests.conftest import REGIONS, requests_for
 from tests.tap_runner import run_tap
 

@@ -22,11 +22,11 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_emulator import Emulator
+from aws_emulator.findings import generate_findings
+from aws_emulator.seed import Organization, account_session
 from cfnlint.api import ManualArgs, lint
 
-from tap_aws_uvm.emulator import Emulator
-from tap_aws_uvm.emulator.findings import generate_findings
-from tap_aws_uvm.emulator.seed import Organization, account_session
 from tap_aws_uvm.iam import (
     documents,
     permissions,

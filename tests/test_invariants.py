@@ -9,10 +9,10 @@ from typing import Any
 
 import jsonschema
 import pytest
+from aws_emulator import Emulator
+from aws_emulator.findings import generate_findings
+from aws_emulator.seed import Organization
 
-from tap_aws_uvm.emulator import Emulator
-from tap_aws_uvm.emulator.findings import generate_findings
-from tap_aws_uvm.emulator.seed import Organization
 from tap_aws_uvm.records import normalize_timestamp
 from tap_aws_uvm.schemagen import load_schema
 from tap_aws_uvm.streams import STREAM_TYPES

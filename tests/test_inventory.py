@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aws_emulator import Emulator
+from aws_emulator.seed import Organization
 
-from tap_aws_uvm.emulator import Emulator
-from tap_aws_uvm.emulator.seed import Organization
 from tap_aws_uvm.records import column_name, json_native, utc_timestamp
 from tap_aws_uvm.schemagen import load_schema
 from tap_aws_uvm.settings import NETWORK_DATA_TYPES, validate_settings

@@ -6,7 +6,7 @@ exactly the records the tap emits for the same config, and a second run must add
 key. Finding streams (when the tap has them) keep their bookmark through ``meltano state``.
 
 Meltano (4.4.1) lives in its own environment under .meltano/, like the plugins; both are
-installed once per test session (``tap_aws_uvm.demo`` does the installing).
+installed once per test session (``aws_emulator.demo`` does the installing).
 """
 
 from __future__ import annotations
@@ -29,10 +29,9 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+from aws_emulator import Emulator, demo
+from aws_emulator.seed import MANAGEMENT_ACCOUNT_ID, TAP_ROLE_NAME, seed_organization
 
-from tap_aws_uvm import demo
-from tap_aws_uvm.emulator import Emulator
-from tap_aws_uvm.emulator.seed import MANAGEMENT_ACCOUNT_ID, TAP_ROLE_NAME, seed_organization
 from tap_aws_uvm.records import parse_timestamp
 from tap_aws_uvm.settings import CONFIG_SCHEMA
 from tests.conftest import REGIONS
@@ -310,7 +309,7 @@ def aws() -> Iterator[Seeded]:
 def demo_generate(
     endpoint_url: str, service: str, account_id: str, region: str, seed: int, now: float
 ) -> None:
-    from tap_aws_uvm.emulator.findings import generate_findings  # noqa: PLC0415
+    from aws_emulator.findings import generate_findings  # noqa: PLC0415
 
     generate_findings(
         endpoint_url,
@@ -429,7 +428,7 @@ def test_meltano_run_into_postgres_twice_keeps_one_row_per_key(
     assert len(marks) == len(FINDINGS) * len(aws.partitions)
     assert all(marks.values())
 
-    from tap_aws_uvm.emulator.findings import update_findings  # noqa: PLC0415
+    from aws_emulator.findings import update_findings  # noqa: PLC0415
 
     account_id, region = aws.partitions[-1]
     updated = {
@@ -504,7 +503,7 @@ def test_meltano_run_into_jsonl_and_finding_state_round_trips(
         assert json.dumps(bookmarks[stream]).count("replication_key_value"), bookmarks[stream]
 
     # new activity in one partition, then an incremental run from the stored state
-    from tap_aws_uvm.emulator.findings import update_findings  # noqa: PLC0415
+    from aws_emulator.findings import update_findings  # noqa: PLC0415
 
     account_id, region = aws.partitions[0]
     updated = {

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from tap_aws_uvm.emulator import Emulator
-from tap_aws_uvm.emulator.faults import throttle_draw
-from tap_aws_uvm.emulator.seed import Organization
+from aws_emulator import Emulator
+from aws_emulator.faults import throttle_draw
+from aws_emulator.seed import Organization
+
 from tests.conftest import REGIONS, requests_for
 from tests.tap_runner import TapRun, catalog_selecting, run_tap
 from tests.test_foundation import assert_inventory

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from aws_emulator import Emulator
 
-from tap_aws_uvm.emulator import Emulator
 from tap_aws_uvm.settings import SettingsError, validate_settings
 from tests.conftest import total_requests
 from tests.tap_runner import run_tap

@@ -118,7 +118,7 @@ from typing import Any
 
 import requests
 
-from tap_aws_uvm.emulator.handlers import AwsRequest, AwsResponse, EmulatorApp
+from aws_emulator.handlers import AwsRequest, AwsResponse, EmulatorApp
 
 try:  # msgspec comes with singer-sdk[msgspec]; json is the fallback
     import msgspec

@@ -16,11 +16,7 @@ from typing import Any, cast
 import boto3
 import botocore.session
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
-from botocore.parsers import create_parser
-
-from tap_aws_uvm.emulator.findings import (
+from aws_emulator.findings import (
     INSPECTOR2,
     SECURITYHUB,
     FindingsStore,
@@ -35,7 +31,10 @@ from tap_aws_uvm.emulator.findings import (
     set_enabled,
     update_findings,
 )
-from tap_aws_uvm.emulator.handlers import AwsRequest
+from aws_emulator.handlers import AwsRequest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from botocore.parsers import create_parser
 
 ACCOUNT = "111111111111"
 REGION = "us-east-1"

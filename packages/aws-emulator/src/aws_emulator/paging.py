@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from tap_aws_uvm.emulator.faults import error_response
-from tap_aws_uvm.emulator.handlers import AwsRequest, AwsResponse
+from aws_emulator.faults import error_response
+from aws_emulator.handlers import AwsRequest, AwsResponse
 
 
 @dataclass(frozen=True)

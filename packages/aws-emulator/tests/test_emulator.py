@@ -11,14 +11,13 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_emulator import Emulator, EmulatorError
+from aws_emulator.faults import throttle_draw
+from aws_emulator.handlers import AwsRequest, AwsResponse
+from aws_emulator.server import EmulatorServer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from werkzeug.serving import make_server
-
-from tap_aws_uvm.emulator import Emulator, EmulatorError
-from tap_aws_uvm.emulator.faults import throttle_draw
-from tap_aws_uvm.emulator.handlers import AwsRequest, AwsResponse
-from tap_aws_uvm.emulator.server import EmulatorServer
 
 DEFAULT_ACCOUNT = "123456789012"
 MEMBER = "111111111111"

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import fcntl
 import json
 import os
@@ -35,14 +34,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from aws_emulator import Emulator
+from aws_emulator.demo_org import DEMO_MEMBERS, DEMO_REGIONS, DEMO_SUSPENDED, seed_demo
+
 MELTANO_VERSION = "4.4.1"
 CONFIG_FILE = "tap-aws-uvm.config.json"
-DEMO_REGIONS = ("us-east-1", "eu-west-1")
-DEMO_MEMBERS = 2
-DEMO_SUSPENDED = 1
-# findings generated per (service, account, region) of the demo organization
-DEMO_FINDINGS = {"securityhub": 40, "inspector2": 30}
-FINDING_STREAMS = {"securityhub": "securityhub_findings", "inspector2": "inspector_findings"}
 DUCKDB_FILE = Path("output") / "warehouse.duckdb"
 DUCKDB_SCHEMA = "tap_aws_uvm"
 SUMMARY_FILE = Path("output") / "demo-summary.json"
@@ -66,7 +62,7 @@ def project_root(start: Path | None = None) -> Path:
     checkout this package was installed from (editable installs)."""
     candidates = [start or Path.cwd()]
     candidates += list(candidates[0].resolve().parents)
-    candidates.append(Path(__file__).resolve().parent.parent)
+    candidates += list(Path(__file__).resolve().parents)  # packages/aws-emulator/src/...
     for candidate in candidates:
         if (candidate / "meltano.yml").is_file() and (candidate / "pyproject.toml").is_file():
             return candidate.resolve()
@@ -272,51 +268,6 @@ def real_aws_env(root: Path) -> dict[str, str]:
     return env
 
 
-# ---------------------------------------------------------------------------------------------
-# The demo organization
-
-
-def seed_demo(endpoint_url: str) -> dict[str, int]:
-    """Seed the demo organization and its findings; the records each stream should load."""
-    from tap_aws_uvm.emulator.seed import seed_organization  # noqa: PLC0415
-
-    org = seed_organization(
-        endpoint_url, regions=DEMO_REGIONS, members=DEMO_MEMBERS, suspended=DEMO_SUSPENDED
-    )
-    partitions = list(org.partitions())
-    expected = {
-        "accounts": len(org.accounts),
-        "ec2_instances": sum(len(p.instances) for p in partitions),
-        "s3_buckets": sum(1 for b in org.buckets() if b.region in DEMO_REGIONS),
-        "ecr_images": sum(len(p.ecr_images) for p in partitions),
-        "ecr_findings": sum(len(i.findings) for p in partitions for i in p.ecr_images),
-        "eks_clusters": sum(len(p.eks_clusters) for p in partitions),
-        "rds_instances": sum(len(p.rds_instances) for p in partitions),
-        "network": sum(len(ids) for p in partitions for ids in p.network.values()),
-    }
-    expected.update(seed_findings(endpoint_url, [(p.account_id, p.region) for p in partitions]))
-    return expected
-
-
-def seed_findings(endpoint_url: str, partitions: Sequence[tuple[str, str]]) -> dict[str, int]:
-    """Security Hub and Inspector findings in every partition, when the emulator has them."""
-    try:
-        from tap_aws_uvm.emulator.findings import generate_findings  # noqa: PLC0415
-    except ImportError:  # an emulator without findings helpers: finding streams stay empty
-        say("the emulator has no findings generator: finding streams will be empty")
-        return dict.fromkeys(FINDING_STREAMS.values(), 0)
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    start, end = now - dt.timedelta(days=30), now - dt.timedelta(hours=2)
-    totals = dict.fromkeys(FINDING_STREAMS.values(), 0)
-    for service, count in DEMO_FINDINGS.items():
-        for n, (account_id, region) in enumerate(partitions):
-            generate_findings(
-                endpoint_url, service, account_id, region, count, start=start, end=end, seed=n
-            )
-            totals[FINDING_STREAMS[service]] += count
-    return totals
-
-
 def tap_stream_names(root: Path) -> list[str]:
     """The streams the installed tap has (its own --discover, which needs no config)."""
     tap = root / ".meltano" / "extractors" / "tap-aws-uvm" / "venv" / "bin" / "tap-aws-uvm"
@@ -374,8 +325,6 @@ def run(argv: Sequence[str] | None = None) -> int:
         say(f"records per table in {DUCKDB_FILE} (schema {DUCKDB_SCHEMA}):")
         print_table(counts, None)
         return 0
-
-    from tap_aws_uvm.emulator import Emulator  # noqa: PLC0415 - needs the `emulator` extra
 
     say("no AWS configuration found: using the demo organization on the local AWS emulator")
     env = meltano_env({"MELTANO_ENVIRONMENT": "dev"}, demo=True)

@@ -20,20 +20,29 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from botocore.exceptions import ClientError
-
-from tap_aws_uvm.emulator import Emulator, ecr_scans
-from tap_aws_uvm.emulator.ecr_scans import EcrScanStore
-from tap_aws_uvm.emulator.handlers import AwsRequest
-from tap_aws_uvm.emulator.seed import (
+from aws_emulator import Emulator, ecr_scans
+from aws_emulator.ecr_scans import EcrScanStore
+from aws_emulator.handlers import AwsRequest
+from aws_emulator.seed import (
     MANAGEMENT_ACCOUNT_ID,
     Organization,
     RegionResources,
     seed_organization,
 )
-from tap_aws_uvm.settings import NETWORK_DATA_TYPES
+from botocore.exceptions import ClientError
 
 REGIONS = ("us-east-1", "eu-west-1")
+
+# The tap's `network_data_types` (its README): the seed covers every one.
+NETWORK_DATA_TYPES = {
+    "internet_gateways",
+    "nat_gateways",
+    "load_balancers",
+    "vpc_cidrs",
+    "vpc_subnets",
+    "addresses",
+    "network_interfaces",
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,7 +220,7 @@ def test_every_partition_is_seeded(org: Organization) -> None:
         assert len(res.ecr_repositories) == 3
         assert res.default_vpc_id in res.network["vpc_cidrs"]
         assert res.vpc_id in res.network["vpc_cidrs"]
-        assert set(res.network) == set(NETWORK_DATA_TYPES)
+        assert set(res.network) == NETWORK_DATA_TYPES
         for ids in res.network.values():
             assert ids
     # no id is shared between two partitions

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tap_aws_uvm.emulator.handlers import AwsRequest, AwsResponse, EmulatorApp
+from aws_emulator.handlers import AwsRequest, AwsResponse, EmulatorApp
 
 LOAD_ROUTE = "ecr-scans/load"
 RESET_ROUTE = "ecr-scans/reset"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
-from tap_aws_uvm.emulator.handlers import AwsResponse
+from aws_emulator.handlers import AwsResponse
 
 # (HTTP status, error code, message) per fault kind and protocol. "json" covers rest-json too.
 ERRORS: dict[str, dict[str, tuple[int, str, str]]] = {

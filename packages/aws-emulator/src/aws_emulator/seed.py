@@ -27,7 +27,7 @@ import boto3
 import requests
 from botocore.config import Config
 
-from tap_aws_uvm.emulator.ecr_scans import LOAD_ROUTE, RESET_ROUTE
+from aws_emulator.ecr_scans import LOAD_ROUTE, RESET_ROUTE
 
 MANAGEMENT_ACCOUNT_ID = "123456789012"  # moto's default account: what "testing" keys map to
 FAKE_ACCESS_KEY_ID = "testing"

@@ -46,15 +46,15 @@ from moto.sts.models import sts_backends
 from moto.utilities.utils import get_partition
 from werkzeug.serving import make_server
 
-from tap_aws_uvm.emulator import ecr_scans, findings
-from tap_aws_uvm.emulator.faults import Faults, fault_response
-from tap_aws_uvm.emulator.handlers import (
+from aws_emulator import ecr_scans, findings
+from aws_emulator.faults import Faults, fault_response
+from aws_emulator.handlers import (
     AwsRequest,
     AwsResponse,
     ControlHandler,
     OperationHandler,
 )
-from tap_aws_uvm.emulator.paging import (
+from aws_emulator.paging import (
     HANDLER_PAGED_OPERATIONS,
     PAGED_OPERATIONS,
     PagedOperation,
@@ -63,7 +63,7 @@ from tap_aws_uvm.emulator.paging import (
     encode_query,
 )
 
-log = logging.getLogger("tap_aws_uvm.emulator")
+log = logging.getLogger("aws_emulator")
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -677,8 +677,16 @@ def install_extensions(app: EmulatorServer) -> None:
     ecr_scans.install(app)
 
 
-def serve(port: int, port_file: str | None = None, log_file: str | None = None) -> None:
-    """Run the emulator on 127.0.0.1 until killed; write the bound port to ``port_file``."""
+def serve(
+    port: int,
+    port_file: str | None = None,
+    log_file: str | None = None,
+    on_ready: Callable[[int], None] | None = None,
+) -> None:
+    """Run the emulator on 127.0.0.1 until killed; write the bound port to ``port_file``.
+
+    ``on_ready(port)`` runs once the socket listens, before requests are served.
+    """
     if log_file:
         logging.basicConfig(
             filename=log_file, level=logging.INFO, format="%(asctime)s %(name)s %(message)s"
@@ -695,4 +703,6 @@ def serve(port: int, port_file: str | None = None, log_file: str | None = None) 
             fh.write(str(server.port))
         os.replace(tmp, port_file)
     print(f"emulator listening on http://127.0.0.1:{server.port}", file=sys.stderr, flush=True)
+    if on_ready is not None:
+        on_ready(server.port)
     server.serve_forever()

@@ -50,7 +50,7 @@ class Emulator:
         command = [
             sys.executable,
             "-m",
-            "tap_aws_uvm.emulator",
+            "aws_emulator",
             "serve",
             "--port",
             "0",
