@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tap_aws_uvm.settings import validate_settings
+from tap_aws_uvm.validation import validate_settings
 
 TAP = str(Path(sys.executable).with_name("tap-aws-uvm"))
 PYTHON = sys.executable

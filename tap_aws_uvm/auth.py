@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any
 
 import botocore.client
 import botocore.session
@@ -26,6 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError, DataNotFoundError
 from botocore.hooks import HierarchicalEmitter
 from botocore.loaders import Loader, create_loader
 
+from tap_aws_uvm.sdk_compat import share_models
 from tap_aws_uvm.settings import ROLE_ARN, Settings, known_regions
 
 LOGGER = logging.getLogger("tap-aws-uvm")
@@ -87,57 +88,6 @@ class Account:
     name: str | None = None
 
 
-# --- service models and client classes shared by every session of ours (issue 8) ----------
-# A sync creates one client per account, region and service. For each, botocore builds a new
-# ServiceModel (whose shapes resolve lazily, per model: a fresh client's first GetFindings
-# page resolves the whole ASFF shape tree again) and a new client class (one method and
-# docstring per operation). Sessions made by ClientFactory all have the same handlers, so
-# both depend only on the service and its API version: build each once per process. botocore
-# already shares one model and one class among the threads using a client, so sharing them
-# among clients adds no new concurrency. Sessions not made by ClientFactory (boto3 injects
-# methods through ``creating-client-class`` handlers) are never served from these caches.
-# Measured in benchmarks/README.md.
-_SHARED_MODELS = "_tap_aws_uvm_shared_models"  # marks the event emitters of our sessions
-
-
-class _SharingClientCreator(botocore.client.ClientCreator):
-    _models: ClassVar[dict[tuple[str, str | None], Any]] = {}
-    _classes: ClassVar[dict[tuple[str, str | None], type]] = {}
-    _lock: ClassVar[threading.Lock] = threading.Lock()
-
-    def _shared(self) -> bool:
-        return bool(getattr(self._event_emitter, _SHARED_MODELS, False))  # type: ignore[attr-defined]
-
-    def _load_service_model(self, service_name: str, api_version: str | None = None) -> Any:
-        load = super()._load_service_model  # type: ignore[misc]
-        if not self._shared():
-            return load(service_name, api_version)
-        return self._once(self._models, (service_name, api_version), load)
-
-    def _create_client_class(self, service_name: str, service_model: Any) -> Any:
-        build = super()._create_client_class  # type: ignore[misc]
-        if not self._shared():
-            return build(service_name, service_model)
-        key = (service_name, service_model.api_version)
-        return self._once(self._classes, key, lambda *_: build(service_name, service_model))
-
-    @classmethod
-    def _once(cls, cache: dict[Any, Any], key: tuple[str, str | None], make: Any) -> Any:
-        """``cache[key]``, made by ``make(*key)`` by the first thread that needs it."""
-        value = cache.get(key)
-        if value is None:
-            with cls._lock:
-                value = cache.get(key)
-                if value is None:
-                    value = cache[key] = make(*key)
-        return value
-
-
-# Session.create_client looks ClientCreator up on botocore.client at every call.
-botocore.client.ClientCreator = _SharingClientCreator  # type: ignore[misc]
-# --- end of shared service models and client classes ---------------------------------------
-
-
 class ClientFactory:
     """Sessions and clients: one shared loader, one botocore ``Config``, cached clients."""
 
@@ -167,7 +117,7 @@ class ClientFactory:
             profile=None if credentials else self.settings.aws_profile,
         )
         session.register_component("data_loader", self._loader)
-        setattr(session.get_component("event_emitter"), _SHARED_MODELS, True)
+        share_models(session)
         if credentials is not None:
             session.register_component(
                 "credential_provider", CredentialResolver([_FixedProvider(credentials)])

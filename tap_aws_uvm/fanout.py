@@ -1,4 +1,4 @@
-"""Bounded concurrent prefetch of partitions, error classification and the coverage summary.
+"""Bounded concurrent prefetch of partitions, shared per-partition results, error classification.
 
 singer-sdk consumes streams and partitions one after another on the main thread. Worker
 threads run each partition's AWS calls ahead of it and hand back pages of JSON-ready records
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -29,12 +29,11 @@ from botocore.exceptions import (
 )
 
 from tap_aws_uvm.auth import error_code, error_message
+from tap_aws_uvm.coverage import DENIED, DISABLED, FAILED, NOT_ENABLED
 
 LOGGER = logging.getLogger("tap-aws-uvm")
 T = TypeVar("T")
 
-OK, DENIED, DISABLED, NOT_ENABLED, FAILED = "ok", "denied", "disabled", "not_enabled", "failed"
-OUTCOMES = (OK, DENIED, DISABLED, NOT_ENABLED, FAILED)
 
 DENIED_CODES = frozenset(
     {
@@ -219,39 +218,62 @@ class Fanout:
         self._tasks.shutdown(wait=False, cancel_futures=True)
 
 
-class Coverage:
-    """Partitions per stream and outcome, and the accounts that could not be entered."""
+class _Shared:
+    def __init__(self, users: int) -> None:
+        self.users = users
+        self.ready = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+
+class SharedResults:
+    """Results several streams' partitions of one (account, region) need, made once.
+
+    ``expect`` tells, before the partitions start, how many partitions will ask for each key;
+    the first to ask makes the value, the others wait for it, and the last one releases it, so
+    nothing outlives the partitions that use it. A key nobody announced is made for its caller
+    alone and never kept.
+    """
 
     def __init__(self) -> None:
-        self.counts: dict[str, Counter[str]] = defaultdict(Counter)
-        self.codes: dict[str, Counter[str]] = defaultdict(Counter)
-        self.accounts_skipped: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._expected: Counter[Any] = Counter()
+        self._made: dict[Any, _Shared] = {}
 
-    def record(self, stream: str, outcome: str, code: str | None = None) -> None:
-        self.counts[stream][outcome] += 1
-        if code:
-            self.codes[stream][code] += 1
+    def expect(self, users: Counter[Any]) -> None:
+        with self._lock:
+            self._expected.update(users)
 
-    def summary_lines(self) -> list[str]:
-        lines = []
-        for stream in sorted(self.counts):
-            counts = self.counts[stream]
-            parts = " ".join(f"{outcome}={counts[outcome]}" for outcome in OUTCOMES)
-            codes = ", ".join(f"{c} x{n}" for c, n in sorted(self.codes[stream].items()))
-            lines.append(f"coverage {stream}: {parts}" + (f" ({codes})" if codes else ""))
-        if self.accounts_skipped:
-            lines.append(f"coverage accounts not entered: {len(self.accounts_skipped)}")
-        return lines
+    def get(self, key: Any, make: Callable[[], T]) -> T:
+        with self._lock:
+            shared = self._made.get(key)
+            first = shared is None
+            if shared is None:
+                users = self._expected.pop(key, 0)
+                if users <= 1:
+                    shared = None
+                else:
+                    shared = self._made[key] = _Shared(users)
+        if shared is None:
+            return make()
+        if first:
+            try:
+                shared.value = make()
+            except BaseException as exc:
+                shared.error = exc
+                raise
+            finally:
+                shared.ready.set()
+                self._release(key, shared)
+            return shared.value
+        shared.ready.wait()
+        self._release(key, shared)
+        if shared.error is not None:
+            raise shared.error
+        return shared.value
 
-    def metric(self) -> dict[str, Any]:
-        return {
-            "type": "counter",
-            "metric": "partition_coverage",
-            "value": sum(sum(c.values()) for c in self.counts.values()),
-            "tags": {
-                "streams": {
-                    s: {o: self.counts[s][o] for o in OUTCOMES} for s in sorted(self.counts)
-                },
-                "accounts_not_entered": sorted(self.accounts_skipped),
-            },
-        }
+    def _release(self, key: Any, shared: _Shared) -> None:
+        with self._lock:
+            shared.users -= 1
+            if shared.users <= 0:
+                self._made.pop(key, None)

@@ -1,44 +1,69 @@
-"""tap-aws-uvm: settings, validation, the stream list and the command line."""
+"""tap-aws-uvm: settings, the stream list and the command line."""
 
 from __future__ import annotations
 
 import copy
+import io
 import json
-import logging
 import sys
-from typing import IO, Any
+from collections.abc import Callable
+from typing import IO, Any, ClassVar
 
+import click
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.plugin_base import _ConfigInput
+from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
+from typing_extensions import override
 
-from tap_aws_uvm.client import AwsStream, FatalError, Runtime
-from tap_aws_uvm.settings import CONFIG_SCHEMA, Settings, SettingsError, validate_settings
+from tap_aws_uvm.client import AwsStream
+from tap_aws_uvm.runtime import FatalError, Runtime
+from tap_aws_uvm.sdk_compat import (
+    OwnConfigValidation,
+    WrappedSync,
+    config_input,
+    quiet_sdk_notices,
+)
+from tap_aws_uvm.settings import CONFIG_SCHEMA, Settings, SettingsError
 from tap_aws_uvm.streams import STREAM_TYPES
+from tap_aws_uvm.validation import unknown_settings, validate_settings
 
-LOGGER = logging.getLogger("tap-aws-uvm")
+
+class InputFileError(Exception):
+    """A config, state or catalog file cannot be used; the message is one line."""
 
 
-class TapAwsUvm(Tap):
+class TapAwsUvm(WrappedSync, OwnConfigValidation, Tap):  # type: ignore[misc]  # sdk_compat
     """AWS asset inventory and vulnerability findings, for one account or a whole organization."""
 
     name = "tap-aws-uvm"
     # a copy: singer-sdk appends its built-in settings to this dict in place
     config_jsonschema = copy.deepcopy(CONFIG_SCHEMA)
     message_writer_class = MsgSpecWriter
+    # Singer's ACTIVATE_VERSION makes SQL targets delete every older row of a table, other
+    # shards' and denied partitions' rows included: deletion is derived from coverage instead.
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [
+        c for c in Tap.capabilities if c is not TapCapabilities.ACTIVATE_VERSION
+    ]
     settings: Settings | None = None
+    _runtime: Runtime | None = None
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        # singer-sdk internal, overridden here only: our validation runs first, so the SDK's
-        # schema check (which neither enforces formats nor hides secrets) never sees bad input.
+    @classmethod
+    def known_settings(cls) -> frozenset[str]:
+        """Our settings and the built-in ones singer-sdk adds for its capabilities."""
+        schema = copy.deepcopy(CONFIG_SCHEMA)
+        cls.append_builtin_config(schema)
+        return frozenset(schema["properties"])
+
+    @override
+    def validate_settings_first(self) -> str | None:
+        unknown = unknown_settings(self.config, self.known_settings())
+        if unknown is not None:
+            return str(unknown)
         try:
             self.settings = validate_settings(self.config)
         except SettingsError as exc:
-            if raise_errors:
-                raise ConfigValidationError(str(exc), errors=[str(exc)]) from None
-            return [str(exc)]
-        return super()._validate_config(raise_errors=raise_errors)
+            return str(exc)
+        return None
 
     @property
     def runtime(self) -> Runtime | None:
@@ -47,6 +72,7 @@ class TapAwsUvm(Tap):
             self._runtime = Runtime(self.settings, self._ordered_streams)
         return self._runtime
 
+    @override
     def discover_streams(self) -> list[AwsStream]:
         return [stream_type(self, self.runtime) for stream_type in STREAM_TYPES]
 
@@ -56,7 +82,45 @@ class TapAwsUvm(Tap):
     def selected_stream_names(self) -> list[str]:
         return [stream.name for stream in self.streams.values() if stream.selected]
 
+    @override
+    def run_sync(self, sdk_loop: Callable[[], None]) -> None:
+        """Enter the accounts and plan every partition, let singer-sdk's loop sync them, then
+        exit with the contract's exit code."""
+        runtime = self.runtime
+        assert runtime is not None
+        code = 0
+        try:
+            if self.selected_stream_names():
+                runtime.plan()
+            sdk_loop()
+            code = runtime.finish(self.selected_stream_names())
+        except FatalError as exc:
+            self.logger.error("%s", exc)
+            code = 1
+        finally:
+            runtime.close()
+        if code:
+            sys.exit(code)
+
     @classmethod
+    @override
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
+        """``--config`` files, each a JSON object; anything else is one line and exit 1."""
+        merged: dict[str, Any] = {}
+        parse_env = False
+        for path in value:
+            if path == "ENV":
+                parse_env = True
+                continue
+            try:
+                merged |= _json_object(path, "config")
+            except InputFileError as exc:
+                cls.logger.error("%s", exc)
+                ctx.exit(1)
+        return config_input(merged, parse_env=parse_env)
+
+    @classmethod
+    @override
     def invoke(  # type: ignore[override]
         cls,
         *,
@@ -66,40 +130,56 @@ class TapAwsUvm(Tap):
         state: IO[str] | None = None,
         catalog: IO[str] | None = None,
     ) -> None:
-        """Sync, then log the coverage summary and exit with the contract's exit code."""
-        super(Tap, cls).invoke(about=about, about_format=about_format)
-        cls.print_version(print_fn=cls.logger.info)
-        config = config or _ConfigInput()
-        tap = cls(
-            config=config.config,
-            state=None if state is None else _load_json(state.read()),
-            catalog=None if catalog is None else _load_json(catalog.read()),
-            parse_env_config=config.parse_env,
-            validate_config=True,
-        )
-        runtime = tap.runtime
-        assert runtime is not None
+        """singer-sdk's own invoke, given state and catalog files that were checked first."""
+        quiet_sdk_notices()
         try:
-            if tap.selected_stream_names():
-                runtime.prepare()
-            tap.sync_all()
-            code = runtime.finish(tap.selected_stream_names())
-        except FatalError as exc:
+            state = _checked_file(state, "state")
+            catalog = _checked_file(catalog, "catalog")
+        except InputFileError as exc:
             cls.logger.error("%s", exc)
-            code = 1
-        finally:
-            runtime.close()
-        if code:
-            sys.exit(code)
-
-    _runtime: Runtime | None = None
+            sys.exit(1)
+        super().invoke(
+            about=about, about_format=about_format, config=config, state=state, catalog=catalog
+        )
 
 
-def _load_json(text: str) -> dict[str, Any]:
-    loaded = json.loads(text)
+def _parse_object(text: str, what: str, name: str) -> dict[str, Any]:
+    if not text.strip():
+        raise InputFileError(f"Invalid {what} file {name}: it is empty")
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(
+            f"Invalid {what} file {name}: not JSON ({exc.msg} at line {exc.lineno} column "
+            f"{exc.colno})"
+        ) from None
     if not isinstance(loaded, dict):
-        raise FatalError("state and catalog files must hold a JSON object")
+        raise InputFileError(
+            f"Invalid {what} file {name}: must hold a JSON object, not {type(loaded).__name__}"
+        )
     return loaded
+
+
+def _json_object(path: str, what: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"Invalid {what} file {path}: {exc}") from None
+    return _parse_object(text, what, path)
+
+
+def _checked_file(handle: IO[str] | None, what: str) -> IO[str] | None:
+    """The file's text as a new handle, once it is known to hold a JSON object."""
+    if handle is None:
+        return None
+    name = getattr(handle, "name", what)
+    try:
+        text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"Invalid {what} file {name}: {exc}") from None
+    _parse_object(text, what, name)
+    return io.StringIO(text)
 
 
 cli = TapAwsUvm.cli

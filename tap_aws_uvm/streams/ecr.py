@@ -8,10 +8,16 @@ from typing import Any
 from tap_aws_uvm.client import AwsStream, Job
 
 Image = tuple[dict[str, Any], dict[str, Any]]  # (repository, image detail)
+ECR_LISTING = "ecr_images"  # the shared result both streams read (Job.shared)
 
 
-def repository_images(job: Job) -> Iterator[Image]:
-    """Every image of every repository of the partition, tagged and untagged."""
+def repository_images(job: Job) -> list[Image]:
+    """Every image of every repository of the partition: tagged and untagged, in every status
+    (ACTIVE, ARCHIVED, ACTIVATING). Listed once per partition for both ECR streams."""
+    return job.shared(ECR_LISTING, lambda: list(_list_images(job)))
+
+
+def _list_images(job: Job) -> Iterator[Image]:
     ecr = job.client("ecr")
     for repository in job.paginate(ecr, "describe_repositories", "repositories", page_size=1000):
         for image in job.paginate(
@@ -21,7 +27,9 @@ def repository_images(job: Job) -> Iterator[Image]:
             page_size=1000,
             registryId=repository["registryId"],
             repositoryName=repository["repositoryName"],
-            filter={"tagStatus": "ANY"},
+            # without imageStatus, DescribeImages answers ACTIVE images only (archive storage
+            # class, November 2025)
+            filter={"tagStatus": "ANY", "imageStatus": "ANY"},
         ):
             yield repository, image
 
@@ -35,6 +43,7 @@ class EcrImagesStream(AwsStream):
     name = "ecr_images"
     primary_keys = ("account_id", "region", "repository_name", "image_digest")
     iam_actions = ("ecr:DescribeRepositories", "ecr:DescribeImages")
+    shares = (ECR_LISTING,)
     # Deleted between DescribeRepositories and DescribeImages: gone, not a failure.
     expected_errors = frozenset({"RepositoryNotFoundException"})
 
@@ -61,6 +70,7 @@ class EcrFindingsStream(AwsStream):
         "ecr:DescribeImageScanFindings",
         "inspector2:ListFindings",
     )
+    shares = (ECR_LISTING,)
     # A never-scanned image: no findings; a repository or image deleted since it was listed.
     expected_errors = frozenset(
         {"ScanNotFoundException", "RepositoryNotFoundException", "ImageNotFoundException"}

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from tap_aws_uvm.auth import home_region
 from tap_aws_uvm.client import ORGANIZATION, AwsStream, Job
 
 LOGGER = logging.getLogger("tap-aws-uvm")
@@ -39,14 +38,11 @@ class AccountsStream(AwsStream):
         return cls.iam_actions
 
     def fetch(self, job: Job) -> Iterator[dict[str, Any]]:
-        runtime = job.runtime
-        settings = runtime.settings
-        entry = runtime.entry
+        settings = job.settings
         if not settings.role_arn:
             raise NoOrganizationRole
-        listed = entry.organization_accounts
-        session = entry.organization_session or runtime.scope.accounts[0].session
-        organizations = runtime.factory.client(session, "organizations", home_region(job.partition))
+        organizations = job.client("organizations")
+        listed = job.organization_accounts
         if listed is None:
             listed = list(job.paginate(organizations, "list_accounts", "Accounts", page_size=20))
         wanted = [a for a in listed if settings.account_in_scope(a["Id"])]

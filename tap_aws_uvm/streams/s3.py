@@ -21,7 +21,7 @@ class S3BucketsStream(AwsStream):
 
     def fetch(self, job: Job) -> Iterator[dict[str, Any]]:
         s3 = job.client("s3")
-        regions = set(job.runtime.scope.regions.get(job.account_id, ()))
+        regions = set(job.account_regions)
         # ListBuckets returns BucketRegion only when a page size is sent.
         for bucket in job.paginate(s3, "list_buckets", "Buckets", page_size=1000):
             region = bucket.get("BucketRegion") or self._bucket_region(job, bucket["Name"])

@@ -11,7 +11,7 @@ from types import ModuleType
 
 from tap_aws_uvm.streams import STREAM_TYPES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 

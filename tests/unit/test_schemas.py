@@ -20,7 +20,7 @@ from tap_aws_uvm.records import shape_record
 from tap_aws_uvm.schema_sources import SOURCES
 from tap_aws_uvm.schemagen import AwsShape, SchemaSource, build_schema
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS_DIR = ROOT / "tap_aws_uvm" / "schemas"
 STREAMS = sorted(SOURCES)
 NULLABLE_STRING = {"type": ["string", "null"]}

@@ -4,6 +4,7 @@ version (these tests fail when an upgrade changes what the override relies on)."
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 import os
 import random
@@ -19,12 +20,12 @@ from singer_sdk.plugin_base import PluginBase
 from singer_sdk.streams import core
 from singer_sdk.streams._state import StreamStateManager
 
-from tap_aws_uvm import auth
-from tap_aws_uvm.client import _IndexedStateManager, _SelectionAwareRecords
+from tap_aws_uvm import auth, sdk_compat
 from tap_aws_uvm.schema_sources import SOURCES
-from tap_aws_uvm.settings import validate_settings
+from tap_aws_uvm.sdk_compat import IndexedStateManager, SelectionAwareRecords
 from tap_aws_uvm.streams import STREAM_TYPES
 from tap_aws_uvm.tap import TapAwsUvm
+from tap_aws_uvm.validation import validate_settings
 
 MANAGER_ARGUMENTS = {
     "tap_name",
@@ -36,7 +37,7 @@ MANAGER_ARGUMENTS = {
 }
 
 
-def managers() -> tuple[StreamStateManager, _IndexedStateManager, dict, dict]:
+def managers() -> tuple[StreamStateManager, IndexedStateManager, dict, dict]:
     plain_state: dict = {}
     indexed_state: dict = {}
     common = {
@@ -48,7 +49,7 @@ def managers() -> tuple[StreamStateManager, _IndexedStateManager, dict, dict]:
     }
     return (
         StreamStateManager(tap_state=plain_state, **common),
-        _IndexedStateManager(tap_state=indexed_state, **common),
+        IndexedStateManager(tap_state=indexed_state, **common),
         plain_state,
         indexed_state,
     )
@@ -105,12 +106,13 @@ def test_duplicate_partitions_are_refused_as_the_sdk_does() -> None:
 
 def test_validate_config_is_still_the_sdk_hook_the_tap_overrides() -> None:
     assert "self._validate_config(" in inspect.getsource(PluginBase.__init__)
-    assert "_validate_config" in TapAwsUvm.__dict__
+    assert "_validate_config" in sdk_compat.OwnConfigValidation.__dict__
+    assert TapAwsUvm._validate_config is sdk_compat.OwnConfigValidation._validate_config
 
 
 def test_client_creator_override_still_fits_botocore() -> None:
     creator = botocore.client.ClientCreator
-    assert creator.__module__ == auth.__name__
+    assert creator.__module__ == sdk_compat.__name__
     base = creator.__mro__[1]
     for method in ("_create_client_class", "_load_service_model"):
         assert method in base.__dict__, method
@@ -199,7 +201,7 @@ def test_record_message_override_is_the_sdks_method_but_for_the_walk() -> None:
     sdk = _statements(core.Stream._generate_record_messages)
     ours = [
         s.replace("stream.", "self.")
-        for s in _statements(_SelectionAwareRecords._generate_record_messages)
+        for s in _statements(SelectionAwareRecords._generate_record_messages)
     ]
     assert len(sdk) == 4
     assert sdk[1] == "pop_deselected_record_properties(record, self.schema, self.mask)"
@@ -207,3 +209,52 @@ def test_record_message_override_is_the_sdks_method_but_for_the_walk() -> None:
     assert f"if self._deselects:\n    {walk}" in ours
     assert ours[-2:] == [sdk[2].replace("schema=schema", "schema=self.effective_schema"), sdk[3]]
     assert sdk[0] == "schema = self.effective_schema"
+
+
+# ---- the tap's steps around singer-sdk's loop ------------------------------------------------
+
+
+def test_sdk_invoke_still_ends_in_sync_all_which_the_tap_wraps() -> None:
+    from singer_sdk import Tap  # noqa: PLC0415
+
+    assert _statements(Tap.invoke)[-1] == "tap.sync_all()"
+    loop = inspect.getsource(Tap.sync_all)
+    assert "stream.sync()" in loop
+    assert "finalize_state_progress_markers" in loop
+    assert TapAwsUvm.sync_all is sdk_compat.WrappedSync.sync_all
+    assert "run_sync" in TapAwsUvm.__dict__
+
+
+def test_config_callback_still_returns_a_config_input() -> None:
+    from singer_sdk.plugin_base import _ConfigInput  # noqa: PLC0415
+
+    fields = {f.name for f in dataclasses.fields(_ConfigInput)}
+    assert fields == {"config", "parse_env"}
+    made = sdk_compat.config_input({"regions": ["us-east-1"]}, parse_env=True)
+    assert made == _ConfigInput(config={"regions": ["us-east-1"]}, parse_env=True)
+    command = TapAwsUvm.get_singer_command()
+    (option,) = [p for p in command.params if p.name == "config"]
+    assert option.callback == TapAwsUvm.cb_config
+    assert "cb_config" in TapAwsUvm.__dict__
+
+
+def test_every_filtered_notice_is_still_one_the_sdk_logs() -> None:
+    import pathlib  # noqa: PLC0415
+
+    import singer_sdk  # noqa: PLC0415
+
+    sources = "".join(
+        path.read_text(encoding="utf-8")
+        for path in pathlib.Path(singer_sdk.__file__).parent.rglob("*.py")
+    )
+    for fragment in sdk_compat.HARMLESS_SDK_NOTICES:
+        assert fragment in sources, fragment
+
+
+def test_the_tap_never_claims_or_emits_activate_version() -> None:
+    from singer_sdk.helpers.capabilities import TapCapabilities  # noqa: PLC0415
+
+    assert TapCapabilities.ACTIVATE_VERSION not in TapAwsUvm.capabilities
+    assert "self.emit_activate_version_messages" in inspect.getsource(core.Stream.sync)
+    for stream_type in STREAM_TYPES:
+        assert stream_type.emit_activate_version_messages.fget(None) is False  # type: ignore[attr-defined]

@@ -14,10 +14,11 @@ from aws_emulator.seed import Organization
 
 from tap_aws_uvm.records import column_name, json_native, utc_timestamp
 from tap_aws_uvm.schemagen import load_schema
-from tap_aws_uvm.settings import NETWORK_DATA_TYPES, validate_settings
+from tap_aws_uvm.settings import NETWORK_DATA_TYPES
 from tap_aws_uvm.streams.network import NetworkStream
-from tests.conftest import REGIONS, requests_for
-from tests.tap_runner import TAP, TapRun, catalog_selecting, clean_env, run_tap
+from tap_aws_uvm.validation import validate_settings
+from tests.e2e.conftest import REGIONS, requests_for
+from tests.e2e.tap_runner import TAP, TapRun, catalog_selecting, clean_env, run_tap
 
 STREAMS = {"ecr_images", "ecr_findings", "eks_clusters", "network", "rds_instances"}
 NORMALIZED = {

@@ -8,7 +8,7 @@ import pytest
 from aws_emulator import Emulator
 from aws_emulator.seed import Organization, seed_organization
 
-from tests.tap_runner import FAKE_KEYS
+from tests.e2e.tap_runner import FAKE_KEYS
 
 REGIONS = ["us-east-1", "eu-west-1"]
 

@@ -24,7 +24,7 @@ from aws_emulator.findings import (
 from aws_emulator.seed import Organization
 
 from tap_aws_uvm.records import parse_timestamp
-from tests.tap_runner import TAP, TapRun, catalog_selecting, clean_env, run_tap
+from tests.e2e.tap_runner import TAP, TapRun, catalog_selecting, clean_env, run_tap
 
 # Regions the seeded inventory does not use, so these tests own every finding in them.
 REGIONS = ["us-west-2", "ca-central-1"]

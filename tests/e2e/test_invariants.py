@@ -16,8 +16,8 @@ from aws_emulator.seed import Organization
 from tap_aws_uvm.records import normalize_timestamp
 from tap_aws_uvm.schemagen import load_schema
 from tap_aws_uvm.streams import STREAM_TYPES
-from tests.conftest import REGIONS
-from tests.tap_runner import TapRun, catalog_selecting, run_tap
+from tests.e2e.conftest import REGIONS
+from tests.e2e.tap_runner import TapRun, catalog_selecting, run_tap
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 ACCOUNT = re.compile(r"^\d{12}$")

@@ -34,16 +34,17 @@ from tap_aws_uvm.iam import (
     selected_permissions,
     split_role_name,
 )
-from tap_aws_uvm.settings import known_regions, validate_settings
+from tap_aws_uvm.settings import known_regions
 from tap_aws_uvm.streams import STREAM_TYPES
-from tests.conftest import REGIONS
-from tests.tap_runner import FAKE_KEYS, catalog_selecting, clean_env, run_tap
+from tap_aws_uvm.validation import validate_settings
+from tests.e2e.conftest import REGIONS
+from tests.e2e.tap_runner import FAKE_KEYS, catalog_selecting, clean_env, run_tap
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # parliament 1.6 imports the deprecated pkg_resources
     from parliament import analyze_policy_string, iam_definition
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 IAM_CLI = str(Path(sys.executable).with_name("tap-aws-uvm-iam"))
 ALL_STREAMS = frozenset(stream.name for stream in STREAM_TYPES)  # type: ignore[misc]
 TEMPLATES = ("account-template", "stackset-template", "org-template")

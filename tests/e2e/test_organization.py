@@ -9,9 +9,9 @@ from aws_emulator import Emulator
 from aws_emulator.faults import throttle_draw
 from aws_emulator.seed import Organization
 
-from tests.conftest import REGIONS, requests_for
-from tests.tap_runner import TapRun, catalog_selecting, run_tap
-from tests.test_foundation import assert_inventory
+from tests.e2e.conftest import REGIONS, requests_for
+from tests.e2e.tap_runner import TapRun, catalog_selecting, run_tap
+from tests.e2e.test_foundation import assert_inventory
 
 INVENTORY = {"accounts", "ec2_instances", "s3_buckets"}
 

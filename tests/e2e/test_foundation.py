@@ -9,8 +9,8 @@ import pytest
 from aws_emulator import Emulator
 from aws_emulator.seed import Organization
 
-from tests.conftest import REGIONS, requests_for
-from tests.tap_runner import run_tap
+from tests.e2e.conftest import REGIONS, requests_for
+from tests.e2e.tap_runner import run_tap
 
 
 def expected_instances(org: Organization, accounts: list[str]) -> dict[str, dict[str, object]]:

@@ -34,10 +34,10 @@ from aws_emulator.seed import MANAGEMENT_ACCOUNT_ID, TAP_ROLE_NAME, seed_organiz
 
 from tap_aws_uvm.records import parse_timestamp
 from tap_aws_uvm.settings import CONFIG_SCHEMA
-from tests.conftest import REGIONS
-from tests.tap_runner import FAKE_KEYS, TapRun, run_tap
+from tests.e2e.conftest import REGIONS
+from tests.e2e.tap_runner import FAKE_KEYS, TapRun, run_tap
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_ENV = "TAP_UVM_TEST_POSTGRES"
 LOADERS = ("target-postgres", "target-duckdb", "target-jsonl")
 FINDINGS = {"securityhub": "securityhub_findings", "inspector2": "inspector_findings"}
