@@ -371,6 +371,83 @@ def test_describe_regions_opt_in(aws: Emulator) -> None:
     assert [r["RegionName"] for r in member_ec2.describe_regions()["Regions"]] == ["us-east-1"]
 
 
+def test_disabled_regions_as_describe_regions_shows_them(aws: Emulator) -> None:
+    aws.configure(
+        disabled_regions=[
+            {"account": MEMBER, "region": "eu-south-1"},
+            {"account": MEMBER, "region": "us-west-2"},
+            {"region": "ap-east-1"},  # every account
+        ]
+    )
+    member = creds_of(assume(aws))
+    moto_all = {
+        r["RegionName"]: r["OptInStatus"]
+        for r in client(aws, "ec2").describe_regions(AllRegions=True)["Regions"]
+    }
+    assert moto_all["us-west-2"] == "opt-in-not-required"
+    # asked in any region, the disabled ones included
+    for region in ("us-east-1", "eu-south-1"):
+        ec2 = client(aws, "ec2", region, creds=member)
+        listed = {r["RegionName"]: r["OptInStatus"] for r in ec2.describe_regions()["Regions"]}
+        assert "us-west-2" not in listed
+        assert "eu-south-1" not in listed
+        assert "ap-east-1" not in listed
+        assert set(listed.values()) <= {"opt-in-not-required", "opted-in"}
+        everything = {
+            r["RegionName"]: r["OptInStatus"]
+            for r in ec2.describe_regions(AllRegions=True)["Regions"]
+        }
+        assert everything == {
+            **moto_all,
+            "us-west-2": "not-opted-in",
+            "eu-south-1": "not-opted-in",
+            "ap-east-1": "not-opted-in",
+        }
+        named = ec2.describe_regions(RegionNames=["us-west-2", "us-east-1"], AllRegions=True)
+        assert sorted((r["RegionName"], r["OptInStatus"]) for r in named["Regions"]) == [
+            ("us-east-1", "opt-in-not-required"),
+            ("us-west-2", "not-opted-in"),
+        ]
+        filtered = ec2.describe_regions(
+            AllRegions=True, Filters=[{"Name": "opt-in-status", "Values": ["not-opted-in"]}]
+        )["Regions"]
+        assert {r["RegionName"] for r in filtered} == {
+            name for name, status in everything.items() if status == "not-opted-in"
+        }
+    # the management account only has the rule without an account
+    mgmt = {
+        r["RegionName"]: r["OptInStatus"]
+        for r in client(aws, "ec2").describe_regions(AllRegions=True)["Regions"]
+    }
+    assert mgmt == {**moto_all, "ap-east-1": "not-opted-in"}
+    # every other call in a disabled region keeps failing as AWS does
+    member_ec2 = client(aws, "ec2", "eu-south-1", creds=member)
+    assert error_code(member_ec2.describe_vpcs) == "AuthFailure"
+    assert error_code(client(aws, "sts", "us-west-2", creds=member).get_caller_identity) == (
+        "InvalidClientTokenId"
+    )
+
+
+def test_disabled_regions_with_the_regions_config(aws: Emulator) -> None:
+    aws.configure(
+        regions={MEMBER: {"enabled": ["us-east-1", "eu-west-1"], "not_opted_in": ["af-south-1"]}},
+        disabled_regions=[{"account": MEMBER, "region": "eu-west-1"}],
+    )
+    member = creds_of(assume(aws))
+    for region in ("us-east-1", "eu-west-1"):
+        ec2 = client(aws, "ec2", region, creds=member)
+        assert [r["RegionName"] for r in ec2.describe_regions()["Regions"]] == ["us-east-1"]
+        assert [
+            (r["RegionName"], r["OptInStatus"])
+            for r in ec2.describe_regions(AllRegions=True)["Regions"]
+        ] == [
+            ("us-east-1", "opt-in-not-required"),
+            ("eu-west-1", "not-opted-in"),
+            ("af-south-1", "not-opted-in"),
+        ]
+    assert error_code(client(aws, "ec2", "eu-west-1", creds=member).describe_vpcs) == "AuthFailure"
+
+
 # ---- paging -------------------------------------------------------------------------------
 
 

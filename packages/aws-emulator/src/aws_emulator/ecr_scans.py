@@ -18,6 +18,9 @@ Control routes (``POST {endpoint}/_emulator/<path>``, JSON body):
     are AWS's JSON shapes (timestamps as epoch seconds). Loading an image again replaces it.
 ``ecr-scans/reset``
     Forget every loaded result.
+
+An image that is ARCHIVED or ACTIVATING (:mod:`aws_emulator.ecr_images`) is answered with
+``imageScanStatus.status`` ``IMAGE_ARCHIVED`` and no findings, loaded or not.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from aws_emulator.ecr_images import ImageArchive, moto_image_digest
 from aws_emulator.handlers import AwsRequest, AwsResponse, EmulatorApp
 
 LOAD_ROUTE = "ecr-scans/load"
@@ -65,7 +69,8 @@ def _error(code: str, message: str, status: int = 400) -> AwsResponse:
 class EcrScanStore:
     """Loaded scan results and the ``DescribeImageScanFindings`` handler that serves them."""
 
-    def __init__(self) -> None:
+    def __init__(self, archive: ImageArchive | None = None) -> None:
+        self._archive = archive
         self._lock = threading.Lock()
         self._scans: dict[ImageKey, _StoredScan] = {}
         # (account, region, repository, tag) -> digest, for calls that name an image by tag
@@ -141,6 +146,9 @@ class EcrScanStore:
             if not digest and tag:
                 digest = self._tags.get((registry, request.region, repository, tag))
             scan = self._scans.get((registry, request.region, repository, str(digest)))
+        archived = self._archived_answer(request, registry, repository, image_id, digest)
+        if archived is not None:
+            return archived
         if scan is None:
             return None  # not loaded here: moto answers (ScanNotFoundException, ...)
 
@@ -189,6 +197,41 @@ class EcrScanStore:
         response.headers["Content-Type"] = "application/x-amz-json-1.1"
         return response
 
+    def _archived_answer(
+        self,
+        request: AwsRequest,
+        registry: str,
+        repository: str,
+        image_id: dict[str, Any],
+        digest: Any,
+    ) -> AwsResponse | None:
+        """An ARCHIVED / ACTIVATING image cannot be scanned: status IMAGE_ARCHIVED."""
+        if self._archive is None:
+            return None
+        digest = digest or moto_image_digest(registry, request.region, repository, image_id)
+        if not digest:
+            return None
+        state = self._archive.state((registry, request.region, repository, str(digest)))
+        if state.status == "ACTIVE":
+            return None
+        shown = {"imageDigest": str(digest)}
+        if image_id.get("imageTag"):
+            shown["imageTag"] = image_id["imageTag"]
+        response = AwsResponse.json(
+            {
+                "registryId": registry,
+                "repositoryName": repository,
+                "imageId": shown,
+                "imageScanStatus": {
+                    "status": "IMAGE_ARCHIVED",
+                    "description": "The image is archived. Restore the image to scan it.",
+                },
+                "imageScanFindings": {"findingSeverityCounts": {}},
+            }
+        )
+        response.headers["Content-Type"] = "application/x-amz-json-1.1"
+        return response
+
 
 def _encode_token(offset: int, digest: str) -> str:
     raw = json.dumps({"o": offset, "d": digest[-12:]}).encode()
@@ -208,9 +251,11 @@ def _decode_token(token: Any, digest: str) -> int | None:
     return offset if isinstance(offset, int) and offset >= 0 else None
 
 
-def install(app: EmulatorApp, store: EcrScanStore | None = None) -> EcrScanStore:
+def install(
+    app: EmulatorApp, store: EcrScanStore | None = None, archive: ImageArchive | None = None
+) -> EcrScanStore:
     """Register the ``DescribeImageScanFindings`` handler and the ``ecr-scans/*`` routes."""
-    store = store or EcrScanStore()
+    store = store or EcrScanStore(archive)
     app.add_operation_handler(
         "ecr", "DescribeImageScanFindings", store.describe_image_scan_findings
     )

@@ -130,6 +130,20 @@ def fault_response(kind: str, protocol: str, **fmt: str) -> AwsResponse:
     return error_response(protocol, code, message.format(**fmt) if fmt else message, status)
 
 
+# Inspector2 throttles with HTTP 429 and a Retry-After header (botocore's inspector2 model maps
+# ThrottlingException.retryAfterSeconds to it).
+INSPECTOR2_RETRY_AFTER_SECONDS = 1
+
+
+def throttle_response(service: str, protocol: str) -> AwsResponse:
+    """The throttling answer of ``service`` (its own status and headers where AWS has them)."""
+    if service == "inspector2":
+        resp = error_response(protocol, "ThrottlingException", "Rate exceeded", 429)
+        resp.headers["Retry-After"] = str(INSPECTOR2_RETRY_AFTER_SECONDS)
+        return resp
+    return fault_response("throttle", protocol)
+
+
 def _matches(rule: dict[str, Any], key: str, *values: str) -> bool:
     return key not in rule or rule[key] in values
 
@@ -212,6 +226,12 @@ class Faults:
             rule["region"] == region and _matches(rule, "account", account)
             for rule in self.disabled_regions
         )
+
+    def disabled_region_names(self, account: str) -> set[str]:
+        """The regions ``disabled_regions`` rules disable for ``account``."""
+        return {
+            rule["region"] for rule in self.disabled_regions if _matches(rule, "account", account)
+        }
 
     def regions_for(self, account: str) -> dict[str, list[str]] | None:
         return self.regions.get(account, self.regions.get("*"))

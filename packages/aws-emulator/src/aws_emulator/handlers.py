@@ -2,8 +2,8 @@
 
 The wrapper (``server.py``) parses every AWS request into an :class:`AwsRequest`. Handlers
 registered for a ``(service, operation)`` answer it instead of moto; a handler returning
-``None`` lets the request through to moto. Control routes answer test and demo code under
-``/_emulator/<path>``.
+``None`` lets the request through to moto, whose answer a response decorator may rewrite.
+Control routes answer test and demo code under ``/_emulator/<path>``.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ class AwsResponse:
 
 
 OperationHandler = Callable[[AwsRequest], AwsResponse | None]
+ResponseDecorator = Callable[[AwsRequest, AwsResponse], AwsResponse]
 ControlHandler = Callable[[dict[str, Any]], Any]
 
 
@@ -52,6 +53,10 @@ class EmulatorApp(Protocol):
 
     def add_operation_handler(
         self, service: str, operation: str, handler: OperationHandler
+    ) -> None: ...
+
+    def add_response_decorator(
+        self, service: str, operation: str, decorator: ResponseDecorator
     ) -> None: ...
 
     def add_control_route(self, path: str, handler: ControlHandler) -> None: ...

@@ -27,7 +27,15 @@ import boto3
 import requests
 from botocore.config import Config
 
+from aws_emulator.ecr_images import STATUS_ROUTE
 from aws_emulator.ecr_scans import LOAD_ROUTE, RESET_ROUTE
+from aws_emulator.shapes import (
+    Package,
+    Vulnerability,
+    ecr_enhanced_finding,
+    ecr_image_resource,
+    package_finding,
+)
 
 MANAGEMENT_ACCOUNT_ID = "123456789012"  # moto's default account: what "testing" keys map to
 FAKE_ACCESS_KEY_ID = "testing"
@@ -41,6 +49,8 @@ AMI_ID = "ami-12c6146b"  # any id works: moto does not validate AMIs by default
 # Fixed times so findings are reproducible (the tap's ecr_findings stream is full table).
 SCAN_COMPLETED_AT = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
 SOURCE_UPDATED_AT = dt.datetime(2024, 4, 30, 0, 0, tzinfo=dt.UTC)
+ARCHIVED_AT = dt.datetime(2024, 6, 1, 0, 0, tzinfo=dt.UTC)  # archived images (archive class)
+ACTIVATED_AT = dt.datetime(2024, 7, 1, 0, 0, tzinfo=dt.UTC)  # restore asked (ACTIVATING)
 
 
 _CLIENT_CONFIG = Config(
@@ -76,6 +86,9 @@ class Ec2Instance:
     subnet_id: str
     instance_type: str
     tags: Mapping[str, str]
+    private_ip: str = ""
+    public_ip: str | None = None  # on the instance and its ENI (web instances)
+    image_id: str = AMI_ID
 
 
 @dataclass(frozen=True)
@@ -116,9 +129,16 @@ class EcrImage:
     image_digest: str
     image_tags: tuple[str, ...]  # () for an untagged image
     scan: EcrScan | None  # None: never scanned, DescribeImageScanFindings -> ScanNotFound
+    # Inspector's findings on the image (enhanced scanning), every status; ECR's enhanced
+    # findings (``scan.findings``) are the ACTIVE ones, under the same findingArn
+    inspector_findings: tuple[Mapping[str, Any], ...] = ()
+    image_status: str = "ACTIVE"  # ACTIVE, ARCHIVED or ACTIVATING (archive storage class)
+    arn: str = ""  # arn:aws:ecr:<region>:<account>:repository/<name>/<digest>
 
     @property
     def findings(self) -> tuple[EcrFinding, ...]:
+        if self.image_status != "ACTIVE":
+            return ()  # an archived image cannot be scanned: IMAGE_ARCHIVED, no findings
         return self.scan.findings if self.scan else ()
 
 
@@ -421,7 +441,7 @@ def _repository_plan(index: int) -> tuple[_ImagePlan, ...]:
             _ImagePlan((), "none"),
         )
     if kind == 1:
-        return (_ImagePlan(("stable",), "enhanced", 3), _ImagePlan((), "basic", 2))
+        return (_ImagePlan(("stable",), "enhanced", 6), _ImagePlan((), "basic", 2))
     return (_ImagePlan(("v1",), "none"),)
 
 
@@ -452,6 +472,32 @@ def _basic_findings(seed: str, count: int) -> tuple[EcrFinding, ...]:
     return tuple(findings)
 
 
+# (vulnerability id, related, severity, score, packages, status) of an enhanced image's findings
+_IMAGE_VULNERABILITIES = (
+    ("CVE-2024-3094", (), "CRITICAL", 10.0, ("xz-utils", "liblzma5"), "ACTIVE"),
+    ("GHSA-9wx4-h78v-vm56", ("CVE-2024-35195",), "HIGH", 7.5, ("requests",), "ACTIVE"),
+    ("CVE-2023-44487", (), "MEDIUM", 5.3, ("nghttp2", "libnghttp2"), "ACTIVE"),
+    ("CVE-2023-5678", (), "LOW", 3.1, ("openssl",), "ACTIVE"),
+    ("CVE-2024-0001", (), "UNTRIAGED", None, ("busybox",), "SUPPRESSED"),
+    ("CVE-2022-40897", (), "HIGH", 7.5, ("setuptools",), "CLOSED"),
+)
+
+
+def _image_vulnerabilities(count: int) -> list[tuple[Vulnerability, str]]:
+    out = []
+    for n in range(count):
+        vid, related, severity, score, names, status = _IMAGE_VULNERABILITIES[
+            n % len(_IMAGE_VULNERABILITIES)
+        ]
+        manager = "PYTHONPKG" if vid.startswith("GHSA-") or names == ("setuptools",) else "OS"
+        packages = tuple(
+            Package(name, f"{n + 1}.{k}.0", f"{n + 1}.{k}.1", manager)
+            for k, name in enumerate(names)
+        )
+        out.append((Vulnerability(vid, related, severity, score, packages), status))
+    return out
+
+
 def _enhanced_findings(
     account_id: str,
     region: str,
@@ -460,77 +506,32 @@ def _enhanced_findings(
     tags: Sequence[str],
     *,
     count: int,
-) -> tuple[EcrFinding, ...]:
-    findings = []
-    first = _epoch(SOURCE_UPDATED_AT)
-    last = _epoch(SCAN_COMPLETED_AT)
-    for n in range(count):
+) -> tuple[tuple[EcrFinding, ...], tuple[dict[str, Any], ...]]:
+    """ECR's enhanced findings (the ACTIVE ones) and Inspector's findings on the image."""
+    first = round(_epoch(SOURCE_UPDATED_AT) * 1_000_000)
+    last = round(_epoch(SCAN_COMPLETED_AT) * 1_000_000)
+    resource = ecr_image_resource(account_id, region, repo.name, digest, tags=tags, pushed_us=first)
+    ecr: list[EcrFinding] = []
+    inspector: list[dict[str, Any]] = []
+    for n, (vuln, status) in enumerate(_image_vulnerabilities(count)):
         arn = (
             f"arn:aws:inspector2:{region}:{account_id}:finding/"
             f"{_hex(account_id, region, repo.name, digest, n)}"
         )
-        cve = f"CVE-2023-{20000 + int(_hex(arn, length=6), 16) % 70000}"
-        package = _PACKAGES[(n + 2) % len(_PACKAGES)]
-        version = f"2.{n}.0"
-        severity = _SEVERITIES[n % 4]
-        score = (9.8, 7.5, 5.3, 3.1)[n % 4]
-        data = {
-            "awsAccountId": account_id,
-            "description": f"Demo vulnerability {cve} in {package} {version}.",
-            "findingArn": arn,
-            "firstObservedAt": first,
-            "lastObservedAt": last,
-            "updatedAt": last,
-            "packageVulnerabilityDetails": {
-                "cvss": [
-                    {
-                        "baseScore": score,
-                        "scoringVector": "CVSS:3.1/AV:N/AC:L",
-                        "source": "NVD",
-                        "version": "3.1",
-                    }
-                ],
-                "referenceUrls": [f"https://nvd.nist.gov/vuln/detail/{cve}"],
-                "source": "NVD",
-                "sourceUrl": f"https://nvd.nist.gov/vuln/detail/{cve}",
-                "vulnerabilityId": cve,
-                "vulnerablePackages": [
-                    {
-                        "name": package,
-                        "version": version,
-                        "packageManager": "OS",
-                        "fixedInVersion": f"2.{n}.1",
-                    }
-                ],
-            },
-            "remediation": {"recommendation": {"text": f"Upgrade {package} to 2.{n}.1"}},
-            "resources": [
-                {
-                    "details": {
-                        "awsEcrContainerImage": {
-                            "architecture": "amd64",
-                            "imageHash": digest,
-                            "imageTags": list(tags),
-                            "platform": "AMAZON_LINUX_2",
-                            "pushedAt": first,
-                            "registry": account_id,
-                            "repositoryName": repo.name,
-                        }
-                    },
-                    "id": f"{repo.arn}/{digest}",
-                    "type": "AWS_ECR_CONTAINER_IMAGE",
-                }
-            ],
-            "score": score,
-            "severity": severity,
-            "status": "ACTIVE",
-            "title": f"{cve} - {package}",
-            "type": "PACKAGE_VULNERABILITY",
-            "fixAvailable": "YES",
-            "exploitAvailable": "NO",
-        }
-        findings.append(EcrFinding("enhanced", arn, severity, data))
-    return tuple(findings)
+        finding = package_finding(
+            arn,
+            account_id,
+            resource,
+            vuln,
+            status=status,
+            first_us=first,
+            last_us=last,
+            updated_us=last,
+        )
+        inspector.append(finding)
+        if status == "ACTIVE":
+            ecr.append(EcrFinding("enhanced", arn, vuln.severity, ecr_enhanced_finding(finding)))
+    return tuple(ecr), tuple(inspector)
 
 
 @dataclass(frozen=True)
@@ -617,12 +618,16 @@ def seed_organization(
     scale: int = 1,
     external_id: str | None = None,
     max_workers: int = 6,
+    archived_images: bool = False,
 ) -> Organization:
     """Create the demo organization in a fresh emulator and return what it holds.
 
     ``members`` ACTIVE and ``suspended`` SUSPENDED member accounts join the management account
     (moto's 123456789012); ``scale`` multiplies the per-partition sizes. With ``external_id``,
     every TapReadRole's trust policy requires it (``sts:ExternalId``), as a StackSet would.
+    With ``archived_images`` (our emulator only, not bare moto), in every partition the first
+    repository's second image is ARCHIVED and its third ACTIVATING (ECR's archive storage class:
+    DescribeImages lists them only with ``filter.imageStatus``).
     """
     if not regions:
         raise ValueError("regions must not be empty")
@@ -634,6 +639,7 @@ def seed_organization(
     mgmt = MANAGEMENT_ACCOUNT_ID
 
     findings_served_by = _findings_backend(endpoint_url)
+    archived_images = archived_images and findings_served_by == "emulator"
 
     # -- organization and accounts -----------------------------------------------------------
     mgmt_session = _management_session()
@@ -684,7 +690,7 @@ def seed_organization(
         for future in role_futures.values():
             future.result()
         region_futures = {
-            (a, r): pool.submit(_seed_region, clients, a, r, scale)
+            (a, r): pool.submit(_seed_region, clients, a, r, scale, archived_images)
             for a in active_ids
             for r in regions
         }
@@ -745,6 +751,8 @@ def _findings_backend(endpoint_url: str) -> Literal["emulator", "moto"]:
 def _load_findings(
     endpoint_url: str, partitions: Iterable[RegionResources], served_by: str
 ) -> None:
+    partitions_list = list(partitions)
+    partitions = partitions_list
     images: list[dict[str, Any]] = []
     moto_results: dict[tuple[str, str], list[Any]] = {}
     for res in partitions:
@@ -761,6 +769,27 @@ def _load_findings(
             f"{endpoint_url}/_emulator/{LOAD_ROUTE}", json={"images": images}, timeout=60
         )
         response.raise_for_status()
+        for res in partitions_list:
+            for repo in res.ecr_repositories:
+                for image in repo.images:
+                    if image.image_status == "ACTIVE":
+                        continue
+                    response = requests.post(
+                        f"{endpoint_url}/_emulator/{STATUS_ROUTE}",
+                        json={
+                            "account_id": res.account_id,
+                            "region": res.region,
+                            "repository_name": repo.name,
+                            "image_digest": image.image_digest,
+                            "status": image.image_status,
+                            "last_archived_at": _epoch(ARCHIVED_AT),
+                            "last_activated_at": _epoch(ACTIVATED_AT)
+                            if image.image_status == "ACTIVATING"
+                            else None,
+                        },
+                        timeout=60,
+                    )
+                    response.raise_for_status()
         return
     for (account_id, region), results in moto_results.items():
         response = requests.post(
@@ -823,7 +852,9 @@ def _seed_buckets(
     return tuple(sorted(result, key=lambda b: b.name))
 
 
-def _seed_region(clients: _Clients, account_id: str, region: str, scale: int) -> RegionResources:
+def _seed_region(
+    clients: _Clients, account_id: str, region: str, scale: int, archived_images: bool = False
+) -> RegionResources:
     client: Callable[[str], Any] = lambda service: clients(account_id, service, region)  # noqa: E731
     ec2 = client("ec2")
     prefix = f"uvm-{region}"
@@ -893,13 +924,26 @@ def _seed_region(clients: _Clients, account_id: str, region: str, scale: int) ->
     # -- EC2 instances -----------------------------------------------------------------------
     for batch in range(scale):
         for group, count in (("web", 3), ("worker", 2)):
+            placement: dict[str, Any] = (
+                {  # web instances get a public IP, on the instance and its ENI
+                    "NetworkInterfaces": [
+                        {
+                            "DeviceIndex": 0,
+                            "SubnetId": subnet_ids[0],
+                            "Groups": [sg_id],
+                            "AssociatePublicIpAddress": True,
+                        }
+                    ]
+                }
+                if group == "web"
+                else {"SubnetId": subnet_ids[1], "SecurityGroupIds": [sg_id]}
+            )
             ec2.run_instances(
                 ImageId=AMI_ID,
                 MinCount=count,
                 MaxCount=count,
                 InstanceType="t3.micro" if group == "web" else "m5.large",
-                SubnetId=subnet_ids[0 if group == "web" else 1],
-                SecurityGroupIds=[sg_id],
+                **placement,
                 TagSpecifications=[
                     {
                         "ResourceType": "instance",
@@ -1001,11 +1045,26 @@ def _seed_region(clients: _Clients, account_id: str, region: str, scale: int) ->
                     kwargs["imageTag"] = tag
                 digest = ecr.put_image(**kwargs)["image"]["imageId"]["imageDigest"]
             assert digest is not None
-            scan = _plan_scan(account_id, region, draft, digest, plan)
+            scan, inspector = _plan_scan(account_id, region, draft, digest, plan)
             if scan is not None:
                 # moto then knows the image was scanned (a fallback answer, not ScanNotFound)
                 ecr.start_image_scan(repositoryName=draft.name, imageId={"imageDigest": digest})
-            images.append(EcrImage(draft.name, digest, plan.tags, scan))
+            status = "ACTIVE"
+            if archived_images and n % 3 == 0 and i == 1:
+                status = "ARCHIVED"
+            elif archived_images and n % 3 == 0 and i == 2:
+                status = "ACTIVATING"
+            images.append(
+                EcrImage(
+                    draft.name,
+                    digest,
+                    plan.tags,
+                    scan,
+                    inspector,
+                    status,
+                    f"{draft.arn}/{digest}",
+                )
+            )
         repositories.append(EcrRepository(draft.name, draft.arn, draft.uri, tuple(images)))
 
     # -- read back everything that exists here -----------------------------------------------
@@ -1024,26 +1083,29 @@ def _seed_region(clients: _Clients, account_id: str, region: str, scale: int) ->
 
 def _plan_scan(
     account_id: str, region: str, repo: EcrRepositoryDraft, digest: str, plan: _ImagePlan
-) -> EcrScan | None:
+) -> tuple[EcrScan | None, tuple[dict[str, Any], ...]]:
     if plan.scan == "none":
-        return None
+        return None, ()
     if plan.scan == "enhanced":
-        findings = _enhanced_findings(account_id, region, repo, digest, plan.tags, count=plan.count)
-        return EcrScan(
+        findings, inspector = _enhanced_findings(
+            account_id, region, repo, digest, plan.tags, count=plan.count
+        )
+        scan = EcrScan(
             status="ACTIVE",
             description="Continuous scan is selected for image.",
             completed_at=SCAN_COMPLETED_AT,
             vulnerability_source_updated_at=SOURCE_UPDATED_AT,
             findings=findings,
         )
-    findings = _basic_findings(f"{account_id}/{region}/{repo.name}/{digest}", plan.count)
+        return scan, inspector
+    basic = _basic_findings(f"{account_id}/{region}/{repo.name}/{digest}", plan.count)
     return EcrScan(
         status="COMPLETE",
         description="The scan was completed successfully.",
         completed_at=SCAN_COMPLETED_AT,
         vulnerability_source_updated_at=SOURCE_UPDATED_AT,
-        findings=findings,
-    )
+        findings=basic,
+    ), ()
 
 
 def _read_back(
@@ -1073,6 +1135,9 @@ def _read_back(
                     subnet_id=inst.get("SubnetId", ""),
                     instance_type=inst["InstanceType"],
                     tags=_tags_map(inst.get("Tags")),
+                    private_ip=inst.get("PrivateIpAddress", ""),
+                    public_ip=inst.get("PublicIpAddress") or None,
+                    image_id=inst.get("ImageId", AMI_ID),
                 )
             )
     addresses = tuple(

@@ -8,6 +8,7 @@ routes; ``/moto-api/*`` goes to moto untouched.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import io
 import json
@@ -26,7 +27,7 @@ from datetime import UTC, datetime
 from functools import cache
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, urlencode
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
@@ -46,13 +47,14 @@ from moto.sts.models import sts_backends
 from moto.utilities.utils import get_partition
 from werkzeug.serving import make_server
 
-from aws_emulator import ecr_scans, findings
-from aws_emulator.faults import Faults, fault_response
+from aws_emulator import ecr_images, ecr_scans, findings
+from aws_emulator.faults import Faults, fault_response, throttle_response
 from aws_emulator.handlers import (
     AwsRequest,
     AwsResponse,
     ControlHandler,
     OperationHandler,
+    ResponseDecorator,
 )
 from aws_emulator.paging import (
     HANDLER_PAGED_OPERATIONS,
@@ -232,6 +234,7 @@ class EmulatorServer:
             moto_app = DomainDispatcherApplication(create_backend_app)
         self.moto = moto_app
         self.handlers: dict[tuple[str, str], OperationHandler] = {}
+        self.decorators: dict[tuple[str, str], ResponseDecorator] = {}
         self.control_routes: dict[str, ControlHandler] = {}
         self.stats = Stats()
         self.faults = Faults()
@@ -245,6 +248,11 @@ class EmulatorServer:
         self, service: str, operation: str, handler: OperationHandler
     ) -> None:
         self.handlers[(service, operation)] = handler
+
+    def add_response_decorator(
+        self, service: str, operation: str, decorator: ResponseDecorator
+    ) -> None:
+        self.decorators[(service, operation)] = decorator
 
     def add_control_route(self, path: str, handler: ControlHandler) -> None:
         path = path.strip("/")
@@ -397,8 +405,9 @@ class EmulatorServer:
             return self._assume_role(call, faults)
         if req.service == "ec2" and req.operation == "DescribeRegions":
             regions = faults.regions_for(req.account_id)
-            if regions is not None:
-                return self._describe_regions(req, regions)
+            disabled = faults.disabled_region_names(req.account_id)
+            if regions is not None or disabled:
+                return self._describe_regions(call, regions, disabled)
         paged = PAGED_OPERATIONS.get((req.service, req.operation))
         if paged is not None:
             served = self.pager.serve(
@@ -429,11 +438,13 @@ class EmulatorServer:
                 expiry = self._token_expiry.get(call.session_token)
             if expiry is not None and time.time() >= expiry:
                 return fault_response("expired_token", req.protocol)
-        if faults.is_region_disabled(req.account_id, req.region):
+        # DescribeRegions answers in any region, and lists a disabled one as not-opted-in
+        describe_regions = req.service == "ec2" and req.operation == "DescribeRegions"
+        if not describe_regions and faults.is_region_disabled(req.account_id, req.region):
             return fault_response("disabled_region", req.protocol)
         throttle_key = f"{req.service}:{req.operation}:{req.account_id}:{req.region}"
         if faults.should_throttle(call.service_names, throttle_key):
-            return fault_response("throttle", req.protocol)
+            return throttle_response(req.service, req.protocol)
         if faults.is_denied(req.account_id, req.region, call.service_names, req.operation):
             return fault_response(
                 "deny",
@@ -465,7 +476,9 @@ class EmulatorServer:
             raw_path = environ.get("RAW_URI", req.path).split("?", 1)[0]
             for key in ("RAW_URI", "REQUEST_URI"):
                 environ[key] = f"{raw_path}?{query_string}" if query_string else raw_path
-        return self._call_moto(environ)
+        resp = self._call_moto(environ)
+        decorator = self.decorators.get((req.service, req.operation))
+        return resp if decorator is None else decorator(req, resp)
 
     def _call_moto(self, environ: dict[str, Any]) -> AwsResponse:
         captured: dict[str, Any] = {}
@@ -534,20 +547,50 @@ class EmulatorServer:
         headers = {k: v for k, v in resp.headers.items() if k.lower() != "content-length"}
         return AwsResponse(resp.status, body, headers)
 
-    # -- EC2 DescribeRegions from the `regions` fault config
-    @staticmethod
-    def _describe_regions(req: AwsRequest, regions: dict[str, list[str]]) -> AwsResponse:
+    # -- EC2 DescribeRegions from the `regions` and `disabled_regions` fault config
+    def _describe_regions(
+        self, call: Call, regions: dict[str, list[str]] | None, disabled: set[str]
+    ) -> AwsResponse:
+        """What AWS answers: enabled regions, and with AllRegions the not-opted-in ones too.
+
+        The base list is the ``regions`` config of the account, else moto's own list; every
+        region a ``disabled_regions`` rule names for the account is ``not-opted-in``.
+        """
+        req = call.req
+        statuses: dict[str, str] = {}
+        if regions is not None:
+            statuses.update(dict.fromkeys(regions.get("enabled", []), "opt-in-not-required"))
+            statuses.update(dict.fromkeys(regions.get("not_opted_in", []), "not-opted-in"))
+        else:
+            params = {
+                k: v
+                for k, v in req.params.items()
+                if not k.startswith(("RegionName.", "Filter.", "AllRegions"))
+            }
+            params["AllRegions"] = "true"
+            base = dataclasses.replace(req, params=params, body=urlencode(params).encode())
+            moto_answer = self._forward(call, base)
+            if moto_answer.status != 200:
+                return moto_answer
+            for item in ET.fromstring(moto_answer.body).iter():  # noqa: S314 - moto's own answer
+                if item.tag.rsplit("}", 1)[-1] != "item":
+                    continue
+                fields = {child.tag.rsplit("}", 1)[-1]: child.text or "" for child in item}
+                if fields.get("regionName"):
+                    statuses[fields["regionName"]] = fields.get("optInStatus", "")
+        statuses.update(dict.fromkeys(sorted(disabled), "not-opted-in"))
         all_regions = str(req.params.get("AllRegions", "false")).lower() == "true"
-        statuses = [(name, "opt-in-not-required") for name in regions.get("enabled", [])]
-        if all_regions:
-            statuses += [(name, "not-opted-in") for name in regions.get("not_opted_in", [])]
         wanted = {v for k, v in req.params.items() if k.startswith("RegionName.")}
+        filters = _ec2_filters(req.params)
         items = "".join(
             f"<item><regionName>{escape(name)}</regionName>"
             f"<regionEndpoint>ec2.{escape(name)}.amazonaws.com</regionEndpoint>"
             f"<optInStatus>{status}</optInStatus></item>"
-            for name, status in statuses
-            if not wanted or name in wanted
+            for name, status in statuses.items()
+            if (all_regions or status != "not-opted-in")
+            and (not wanted or name in wanted)
+            and name in filters.get("region-name", {name})
+            and status in filters.get("opt-in-status", {status})
         )
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -615,6 +658,16 @@ class EmulatorServer:
         return handler(payload)
 
 
+def _ec2_filters(params: dict[str, Any]) -> dict[str, set[str]]:
+    """EC2 ``Filter.N.Name`` / ``Filter.N.Value.M`` form parameters as {name: values}."""
+    names = {k.split(".")[1]: v for k, v in params.items() if re.fullmatch(r"Filter\.\d+\.Name", k)}
+    found: dict[str, set[str]] = {}
+    for n, name in names.items():
+        prefix = f"Filter.{n}.Value."
+        found.setdefault(name, set()).update(v for k, v in params.items() if k.startswith(prefix))
+    return found
+
+
 def _trust_policy_allows(role_arn: str, external_id: Any) -> bool:
     """False when the role exists in moto with an ``sts:ExternalId`` condition it fails."""
     parts = role_arn.split(":")
@@ -674,7 +727,8 @@ def _condition_holds(operator: str, values: list[str], external_id: Any) -> bool
 
 def install_extensions(app: EmulatorServer) -> None:
     findings.install(app)
-    ecr_scans.install(app)
+    archive = ecr_images.install(app)
+    ecr_scans.install(app, archive=archive)
 
 
 def serve(
