@@ -20,6 +20,32 @@ from tap_aws_uvm.schemagen import (
     tags_map,
 )
 
+# The warehouse columns of every finding stream (tap_aws_uvm.finding_columns).
+FINDING_COLUMNS: dict[str, Column] = {
+    "severity_label": {
+        "type": ["string", "null"],
+        "description": "One of: CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, UNTRIAGED.",
+    },
+    "severity_score": {
+        "type": ["number", "null"],
+        "description": "The CVSS base score the finding carries (0-10), or null.",
+    },
+    "vulnerability_ids": {
+        "type": ["array", "null"],
+        "items": {"type": "string"},
+        "description": "Sorted unique CVE / GHSA / vendor ids; [] when none.",
+    },
+    "resource_ids": {
+        "type": ["array", "null"],
+        "items": {"type": "string"},
+        "description": "Each affected resource as the asset streams write its arn.",
+    },
+    "finding_status": {
+        "type": ["string", "null"],
+        "description": "One of: ACTIVE, SUPPRESSED, CLOSED.",
+    },
+}
+
 ECR_FINDING_COLUMNS: dict[str, Column] = {
     "finding_id": string(),
     "repository_name": string(),
@@ -49,6 +75,9 @@ ECR_FINDING_COLUMNS: dict[str, Column] = {
     },
     "basic_finding": AwsShape("ecr", "ImageScanFinding"),
     "enhanced_finding": AwsShape("ecr", "EnhancedImageScanFinding"),
+    # every package of the finding (package_name / package_version: the first one)
+    "vulnerable_packages": AwsShape("ecr", "VulnerablePackagesList"),
+    **FINDING_COLUMNS,
 }
 
 NETWORK_COLUMNS: dict[str, Column] = {
@@ -103,7 +132,12 @@ SOURCES: dict[str, SchemaSource] = {
     ),
     "ecr_images": SchemaSource(
         top=AwsShape("ecr", "ImageDetail"),
-        extra={"repository": AwsShape("ecr", "Repository"), "repository_uri": string()},
+        extra={
+            # arn:<partition>:ecr:<region>:<registry>:repository/<name>/<digest>
+            "arn": string(),
+            "repository": AwsShape("ecr", "Repository"),
+            "repository_uri": string(),
+        },
         key_properties=("account_id", "region", "repository_name", "image_digest"),
     ),
     "ecr_findings": SchemaSource(
@@ -117,6 +151,7 @@ SOURCES: dict[str, SchemaSource] = {
     ),
     "inspector_findings": SchemaSource(
         top=AwsShape("inspector2", "Finding"),
+        extra=FINDING_COLUMNS,
         key_properties=("finding_arn",),
         replication_key="updated_at",
     ),
@@ -132,7 +167,7 @@ SOURCES: dict[str, SchemaSource] = {
     "securityhub_findings": SchemaSource(
         top=AwsShape("securityhub", "AwsSecurityFinding"),
         # The finding's own Region; `region` is the partition the tap read it from.
-        extra={"finding_region": string()},
+        extra={"finding_region": string(), **FINDING_COLUMNS},
         # ASFF dates are ISO 8601 strings in the model (NonEmptyString), not timestamps.
         overrides={
             "created_at": date_time(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from tap_aws_uvm import finding_columns
 from tap_aws_uvm.client import AwsStream, Job
 
 Image = tuple[dict[str, Any], dict[str, Any]]  # (repository, image detail)
@@ -15,6 +16,15 @@ def repository_images(job: Job) -> list[Image]:
     """Every image of every repository of the partition: tagged and untagged, in every status
     (ACTIVE, ARCHIVED, ACTIVATING). Listed once per partition for both ECR streams."""
     return job.shared(ECR_LISTING, lambda: list(_list_images(job)))
+
+
+def image_arn(job: Job, repository: Mapping[str, Any], image: Mapping[str, Any]) -> str:
+    """The image's identity: ``arn:<partition>:ecr:<region>:<registry>:repository/<name>/
+    <digest>``, the form Inspector and Security Hub name an image by (a repository name may
+    contain ``/``; the digest is the last segment)."""
+    registry = image.get("registryId") or repository.get("registryId") or job.account_id
+    name = image.get("repositoryName") or repository["repositoryName"]
+    return job.arn("ecr", f"repository/{name}/{image['imageDigest']}", account_id=registry)
 
 
 def _list_images(job: Job) -> Iterator[Image]:
@@ -50,7 +60,10 @@ class EcrImagesStream(AwsStream):
     def fetch(self, job: Job) -> Iterator[dict[str, Any]]:
         for repository, image in repository_images(job):
             yield job.record(
-                image, repository=repository, repository_uri=repository.get("repositoryUri")
+                image,
+                arn=image_arn(job, repository, image),
+                repository=repository,
+                repository_uri=repository.get("repositoryUri"),
             )
 
 
@@ -81,6 +94,7 @@ class EcrFindingsStream(AwsStream):
 
         def findings_of(item: Image) -> list[dict[str, Any]]:
             repository, image = item
+            arn = image_arn(job, repository, image)
             records = []
             for page in job.pages(
                 ecr,
@@ -100,17 +114,20 @@ class EcrFindingsStream(AwsStream):
                     "vulnerability_source_updated_at": scan.get("vulnerabilitySourceUpdatedAt"),
                 }
                 for finding in scan.get("findings") or ():
-                    records.append(job.record({}, **image_columns, **basic_columns(finding)))
+                    columns = basic_columns(finding, arn)
+                    records.append(job.record({}, **image_columns, **columns))
                 for finding in scan.get("enhancedFindings") or ():
-                    records.append(job.record({}, **image_columns, **enhanced_columns(finding)))
+                    columns = enhanced_columns(finding, arn)
+                    records.append(job.record({}, **image_columns, **columns))
             return records
 
         for records in job.map(findings_of, repository_images(job)):
             yield from records
 
 
-def basic_columns(finding: Mapping[str, Any]) -> dict[str, Any]:
-    """The columns of a basic-scanning finding (its package is in ``attributes``)."""
+def basic_columns(finding: Mapping[str, Any], image: str) -> dict[str, Any]:
+    """The columns of a basic-scanning finding on ``image`` (its ARN); its one package is in
+    ``attributes``."""
     attributes = {a.get("key"): a.get("value") for a in finding.get("attributes") or ()}
     name = finding.get("name")
     package_name = attributes.get("package_name")
@@ -127,14 +144,22 @@ def basic_columns(finding: Mapping[str, Any]) -> dict[str, Any]:
         "package_name": package_name,
         "package_version": package_version,
         "cvss_score": float(score) if score else None,
+        "vulnerable_packages": (
+            [_package(name=package_name, version=package_version)] if package_name else []
+        ),
+        **finding_columns.ecr_basic(finding, image),
         "basic_finding": finding,
     }
 
 
-def enhanced_columns(finding: Mapping[str, Any]) -> dict[str, Any]:
-    """The columns of an enhanced-scanning (Amazon Inspector) finding."""
+def enhanced_columns(finding: Mapping[str, Any], image: str) -> dict[str, Any]:
+    """The columns of an enhanced-scanning (Amazon Inspector) finding on ``image`` (its ARN).
+
+    ``vulnerable_packages`` lists every package; ``package_*`` stay the first one's, as before.
+    """
     details = finding.get("packageVulnerabilityDetails") or {}
-    package = (details.get("vulnerablePackages") or [{}])[0]
+    packages = list(details.get("vulnerablePackages") or ())
+    package = packages[0] if packages else {}
     cvss = (details.get("cvss") or [{}])[0]
     score = finding.get("score")
     if score is None:
@@ -157,5 +182,12 @@ def enhanced_columns(finding: Mapping[str, Any]) -> dict[str, Any]:
         "first_observed_at": finding.get("firstObservedAt"),
         "last_observed_at": finding.get("lastObservedAt"),
         "updated_at": finding.get("updatedAt"),
+        "vulnerable_packages": packages,
+        **finding_columns.ecr_enhanced(finding, image),
         "enhanced_finding": finding,
     }
+
+
+def _package(**fields: Any) -> dict[str, Any]:
+    """A ``VulnerablePackage`` (ECR's names) with the fields that are known."""
+    return {name: value for name, value in fields.items() if value is not None}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from tap_aws_uvm import finding_columns
 from tap_aws_uvm.client import IncrementalFindingsStream, Job
 
 
@@ -33,4 +34,9 @@ class InspectorFindingsStream(IncrementalFindingsStream):
             page_size=100,
             filterCriteria={"updatedAt": [window]},
         ):
-            yield job.record(finding)
+            yield job.record(
+                finding,
+                **finding_columns.inspector(
+                    finding, partition=job.partition, region=job.region, account_id=job.account_id
+                ),
+            )

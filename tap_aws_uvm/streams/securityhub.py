@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from tap_aws_uvm import finding_columns
 from tap_aws_uvm.client import IncrementalFindingsStream, Job
 from tap_aws_uvm.records import normalize_timestamp, utc_timestamp
 
@@ -35,6 +36,7 @@ class SecurityHubFindingsStream(IncrementalFindingsStream):
         if job.params["since"] is not None:
             updated["Start"] = utc_timestamp(job.params["since"])
         securityhub = job.client("securityhub")
+        account_arn = finding_columns.AccountArns(job.organization_accounts)
         for finding in job.paginate(
             securityhub,
             "get_findings",
@@ -44,4 +46,9 @@ class SecurityHubFindingsStream(IncrementalFindingsStream):
             SortCriteria=[{"Field": "UpdatedAt", "SortOrder": "asc"}],
         ):
             dates = {column: normalize_timestamp(finding.get(aws)) for aws, column in DATE_COLUMNS}
-            yield job.record(finding, finding_region=finding.get("Region"), **dates)
+            yield job.record(
+                finding,
+                finding_region=finding.get("Region"),
+                **dates,
+                **finding_columns.securityhub(finding, account_arn),
+            )

@@ -289,6 +289,7 @@ def test_no_field_is_lost(
     expected = columns_of(image) | {
         "account_id": account,
         "region": region,
+        "arn": f"{repository['repositoryArn']}/{image['imageDigest']}",
         "repository": json_native(repository),
         "repository_uri": repository["repositoryUri"],
     }
