@@ -29,6 +29,11 @@ CHECKS: list[tuple[str, list[str], str]] = [
         "scripts/readme_settings.py",
     ),
     (
+        "meltano.yml tap-aws-uvm settings vs the settings table",
+        [PY, "scripts/meltano_settings.py", "--check"],
+        "scripts/meltano_settings.py",
+    ),
+    (
         "IAM policy and CloudFormation templates",
         [PY, "scripts/generate_iam.py", "--check"],
         "scripts/generate_iam.py",

@@ -16,18 +16,22 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore.client
 import botocore.session
 from botocore.client import Config
 from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError, DataNotFoundError
+from botocore.exceptions import BotoCoreError, DataNotFoundError
 from botocore.hooks import HierarchicalEmitter
 from botocore.loaders import Loader, create_loader
 
+from tap_aws_uvm.errors import error_code, error_message
 from tap_aws_uvm.sdk_compat import share_models
 from tap_aws_uvm.settings import ROLE_ARN, Settings, known_regions
+
+if TYPE_CHECKING:
+    from tap_aws_uvm.retries import CallPolicy
 
 LOGGER = logging.getLogger("tap-aws-uvm")
 USER_AGENT = "tap-aws-uvm"
@@ -39,18 +43,14 @@ PARTITION_HOME_REGION = {"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws
 class AccountEntryError(Exception):
     """A role could not be assumed; the message says which and why, on one line."""
 
+    def __init__(self, message: str, code: str = "AccountEntryError") -> None:
+        super().__init__(message)
+        self.code = code
 
-def error_code(exc: BaseException) -> str:
-    """AWS's error code, or the exception's class name for non-AWS errors."""
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code") or "ClientError")
-    return type(exc).__name__
-
-
-def error_message(exc: BaseException) -> str:
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Message") or "").replace("\n", " ")
-    return str(exc).replace("\n", " ")
+    @classmethod
+    def of(cls, what: str, exc: BaseException) -> AccountEntryError:
+        code = error_code(exc)
+        return cls(f"{what}: {code}: {error_message(exc)}", code)
 
 
 def partition_of_arn(arn: str) -> str:
@@ -91,21 +91,25 @@ class Account:
 class ClientFactory:
     """Sessions and clients: one shared loader, one botocore ``Config``, cached clients."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, policy: CallPolicy | None = None) -> None:
         self.settings = settings
         self._loader: Loader = create_loader()
         # botocore's builtin event handlers, registered once and copied into every session:
         # registering them costs ~8 ms of CPU a session, a copy <1 ms (one session an account).
         self._hooks = HierarchicalEmitter()
         botocore.session.Session(event_hooks=self._hooks)
+        if policy is not None:  # pacing, retries and timeouts of every call (retries.py)
+            policy.install(self._hooks)
         self._clients: dict[tuple[int, str, str], Any] = {}
         self._primed: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
-        retries: Any = {"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts}
+        # One attempt per botocore call: retries are the CallPolicy's (retries.py). "adaptive"
+        # keeps botocore's client-side rate limiter.
+        retries: Any = {"mode": settings.retry_mode, "total_max_attempts": 1}
         self.config = Config(
             retries=retries,
-            connect_timeout=10,
-            read_timeout=60,
+            connect_timeout=settings.connect_timeout_seconds,
+            read_timeout=settings.read_timeout_seconds,
             max_pool_connections=max(10, settings.max_concurrency),
             user_agent_extra=USER_AGENT,
         )
@@ -197,10 +201,8 @@ class ClientFactory:
 
         try:
             metadata = fetch()
-        except (ClientError, BotoCoreError) as exc:
-            raise AccountEntryError(
-                f"could not assume role {role_arn}: {error_code(exc)}: {error_message(exc)}"
-            ) from exc
+        except Exception as exc:
+            raise AccountEntryError.of(f"could not assume role {role_arn}", exc) from exc
         lifetime = (
             dt.datetime.fromisoformat(metadata["expiry_time"]) - dt.datetime.now(dt.UTC)
         ).total_seconds()
@@ -215,22 +217,35 @@ class ClientFactory:
         return self.new_session(credentials)
 
     def caller_account(self, session: botocore.session.Session) -> tuple[str, str]:
-        """(account id, partition) of a session's own credentials."""
-        sts = self.client(session, "sts", home_region("aws"))
+        """(account id, partition) of a session's own credentials.
+
+        STS is asked in the home region of the credentials' partition: the partition of the
+        configured regions, or with ``["*"]`` of the session's own region (profile or
+        environment), else ``aws``; GovCloud and China credentials are unknown elsewhere.
+        """
+        partition = base_partition(self.settings, session.get_config_variable("region"))
+        sts = self.client(session, "sts", home_region(partition))
         try:
             arn = sts.get_caller_identity()["Arn"]
-        except (ClientError, BotoCoreError) as exc:
-            raise AccountEntryError(
-                f"could not identify the base credentials: {error_code(exc)}: {error_message(exc)}"
-            ) from exc
+        except Exception as exc:
+            raise AccountEntryError.of("could not identify the base credentials", exc) from exc
         return arn.split(":")[4], partition_of_arn(arn)
+
+
+def base_partition(settings: Settings, session_region: str | None) -> str:
+    """The partition base credentials belong to, before any call: from the regions."""
+    partitions = known_regions()
+    for region in settings.regions:
+        if region in partitions:
+            return partitions[region]
+    return partitions.get(session_region or "", "aws")
 
 
 def member_role_arn(settings: Settings, partition: str, account_id: str) -> str:
     """The role assumed in an organization member, built with the member's partition."""
     name = settings.member_role_name
     if not name:
-        match = ROLE_ARN.match(settings.role_arn or "")
+        match = ROLE_ARN.fullmatch(settings.role_arn or "")
         name = match.group(3) if match else "OrganizationAccountAccessRole"
     return f"arn:{partition}:iam::{account_id}:role/{name}"
 
@@ -239,15 +254,20 @@ def account_of_role(role_arn: str) -> str:
     return role_arn.split(":")[4]
 
 
+def account_state(account: dict[str, Any]) -> str:
+    """An organization account's State (Status was retired on 2026-09-09)."""
+    return str(account.get("State") or account.get("Status") or "")
+
+
 @dataclass
 class Entry:
     """The outcome of entering accounts: who is in, who was skipped and why."""
 
     accounts: list[Account]
-    skipped: dict[str, str]  # account id (or role ARN) -> one-line reason
+    skipped: dict[str, AccountEntryError]  # account id -> why it was not entered
     organization_accounts: list[dict[str, Any]] | None = None  # ListAccounts, when read
     organization_session: botocore.session.Session | None = None
-    organization_error: BaseException | None = None
+    suspended: list[dict[str, Any]] = field(default_factory=list)  # listed, in scope, not ACTIVE
 
 
 def enter_accounts(
@@ -260,9 +280,7 @@ def enter_accounts(
         base = factory.new_session()
         base.get_credentials()
     except BotoCoreError as exc:
-        raise AccountEntryError(
-            f"could not load the base credentials: {error_code(exc)}: {error_message(exc)}"
-        ) from exc
+        raise AccountEntryError.of("could not load the base credentials", exc) from exc
     if settings.role_arns:
         return _enter_roles(settings, factory, base, list(settings.role_arns), run_all)
     if settings.role_arn and settings.org_accounts:
@@ -295,7 +313,7 @@ def _enter_roles(
     entry = Entry(accounts=[], skipped={})
     for arn, outcome in zip(wanted, run_all([partial(enter, a) for a in wanted]), strict=True):
         if isinstance(outcome, AccountEntryError):
-            entry.skipped[account_of_role(arn)] = str(outcome)
+            entry.skipped[account_of_role(arn)] = outcome
         else:
             entry.accounts.append(outcome)
     return entry
@@ -318,18 +336,13 @@ def _enter_organization(
             PaginationConfig={"PageSize": 20}
         ):
             listed.extend(page.get("Accounts", []))
-    except ClientError as exc:
-        raise AccountEntryError(
-            f"could not list the organization's accounts through {role_arn}: "
-            f"{error_code(exc)}: {error_message(exc)}"
+    except Exception as exc:
+        raise AccountEntryError.of(
+            f"could not list the organization's accounts through {role_arn}", exc
         ) from exc
 
-    active = [
-        account
-        for account in listed
-        if (account.get("State") or account.get("Status")) == "ACTIVE"
-        and settings.account_in_scope(account["Id"])
-    ]
+    in_scope = [account for account in listed if settings.account_in_scope(account["Id"])]
+    active = [account for account in in_scope if account_state(account) == "ACTIVE"]
     chained = min(settings.role_duration_seconds, ROLE_CHAINING_MAX_SECONDS)
 
     def enter(account: dict[str, Any]) -> Account | AccountEntryError:
@@ -348,10 +361,11 @@ def _enter_organization(
         skipped={},
         organization_accounts=listed,
         organization_session=management,
+        suspended=[account for account in in_scope if account_state(account) != "ACTIVE"],
     )
     for account, outcome in zip(active, run_all([partial(enter, a) for a in active]), strict=True):
         if isinstance(outcome, AccountEntryError):
-            entry.skipped[account["Id"]] = str(outcome)
+            entry.skipped[account["Id"]] = outcome
         else:
             entry.accounts.append(outcome)
     return entry

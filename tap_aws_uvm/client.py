@@ -11,9 +11,10 @@ see it.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
@@ -21,7 +22,9 @@ from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
-from tap_aws_uvm.auth import Account, error_code
+from tap_aws_uvm.auth import Account
+from tap_aws_uvm.errors import error_code
+from tap_aws_uvm.fanout import DENIED_CODES
 from tap_aws_uvm.records import parse_timestamp, shape_record
 from tap_aws_uvm.schemagen import load_schema
 from tap_aws_uvm.sdk_compat import IndexedPartitionState, SelectionAwareRecords
@@ -32,18 +35,18 @@ if TYPE_CHECKING:
 
     from tap_aws_uvm.runtime import Runtime
 
+T = TypeVar("T")
 # singer-sdk's key for a partition's not-yet-final bookmark (its documented state format).
 PROGRESS_MARKERS = "progress_markers"
 REGIONAL, ACCOUNT, ORGANIZATION = "regional", "account", "organization"
 
 
 class Calls(Protocol):
-    """What a Job needs from the sync to make AWS calls: clients, the call limiter, the pool."""
+    """What a Job needs from the sync to make AWS calls: clients, the slot release, the pool."""
 
     def client(self, account: Account, service: str, region: str) -> Any: ...
 
-    @property
-    def limiter(self) -> Any: ...
+    def release(self) -> None: ...
 
     def map_ordered(self, call: Callable[[Any], Any], items: Any) -> Iterator[Any]: ...
 
@@ -69,6 +72,14 @@ class Job:
     native: bool = False
     account_regions: tuple[str, ...] = ()
     organization_accounts: list[dict[str, Any]] | None = field(default=None, repr=False)
+    started_at: dt.datetime | None = None
+    # enrichment calls that were denied: IAM action -> (error code, records emitted without it)
+    missing_codes: dict[str, tuple[str, int]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def missing(self) -> dict[str, int]:
+        return {action: count for action, (_, count) in self.missing_codes.items()}
 
     @property
     def account_id(self) -> str:
@@ -82,15 +93,33 @@ class Job:
         return self.calls.client(self.account, service, region or self.region)
 
     def call(self, client: BaseClient, operation: str, **params: Any) -> dict[str, Any] | None:
-        """One unpaginated call; ``None`` when AWS answers one of the stream's expected errors."""
+        """One unpaginated call; ``None`` when AWS answers one of the stream's expected errors.
+
+        Pacing, retries and time limits are the sync's (``retries.CallPolicy``)."""
         try:
-            with self.calls.limiter:
-                answer: dict[str, Any] = getattr(client, operation)(**params)
-                return answer
+            answer: dict[str, Any] = getattr(client, operation)(**params)
+            return answer
         except ClientError as exc:
             if error_code(exc) in self.expected_errors:
                 return None
             raise
+        finally:
+            self.calls.release()
+
+    def enrich(self, action: str, records: int, call: Callable[[], T]) -> T | None:
+        """An enrichment call (tags, a bucket's region): its answer, or ``None`` when it is
+        denied, counted against ``records`` records that go out without it (one WARNING per
+        partition and action, by the runtime)."""
+        try:
+            return call()
+        except ClientError as exc:
+            code = error_code(exc)
+            if code not in DENIED_CODES and not code.startswith("AccessDenied"):
+                raise
+            with self._lock:  # enrichments run on the fan-out's threads
+                seen = self.missing_codes.get(action, (code, 0))[1]
+                self.missing_codes[action] = (code, seen + records)
+            return None
 
     def pages(
         self, client: BaseClient, operation: str, *, page_size: int | None, **params: Any
@@ -104,12 +133,13 @@ class Job:
         pages = iter(paginator.paginate(**params, PaginationConfig=config))
         while True:
             try:
-                with self.calls.limiter:
-                    page = next(pages, None)
+                page = next(pages, None)
             except ClientError as exc:
                 if error_code(exc) in self.expected_errors:
                     return
                 raise
+            finally:
+                self.calls.release()
             if page is None:
                 return
             yield page

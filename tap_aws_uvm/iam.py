@@ -9,8 +9,9 @@ enters accounts:
 
 * the **read policy** goes to every role the tap reads an account through (``role_arn`` alone,
   each of ``role_arns``, each organization member's ``member_role_name``, or the access key's
-  own principal). It holds the selected streams' actions, plus ``ec2:DescribeRegions`` when
-  ``regions`` is ``["*"]`` (each account's own session lists its enabled regions). The
+  own principal). It holds the selected streams' actions, plus ``ec2:DescribeRegions`` (each
+  account's own session lists its enabled regions, explicit region lists included: that is how a
+  region that is not enabled is told from a failure). The
   ``accounts`` stream reads Organizations through ``role_arn`` only, so its actions join the
   read policy in single-role mode and the management policy in organization mode, and are left
   out elsewhere (that stream emits nothing there).
@@ -94,7 +95,7 @@ def split_role_name(path_and_name: str) -> tuple[str, str]:
 
 
 def _role_arn_name(settings: Settings) -> str | None:
-    match = ROLE_ARN.match(settings.role_arn or "")
+    match = ROLE_ARN.fullmatch(settings.role_arn or "")
     return match.group(3) if match else None
 
 
@@ -157,7 +158,7 @@ def permissions(settings: Settings, stream_types: Iterable[type[AwsStream]]) -> 
             organization_streams.update(actions)
         else:
             member.update(actions)
-    if settings.all_regions:
+    if member:  # every account's enabled regions: DescribeRegions, whatever `regions` says
         member.add(REGION_DISCOVERY)
     return Permissions(
         settings=settings,

@@ -1,11 +1,11 @@
 """One sync: the accounts entered, the partitions planned, their outcomes and the exit code.
 
-The tap drives it in four explicit steps around singer-sdk's own loop (``TapAwsUvm.sync_all``):
+The tap drives it in explicit steps around singer-sdk's own loop (``TapAwsUvm.run_sync``):
 ``prepare`` enters the accounts and resolves their regions, ``plan`` starts every partition of
 every selected stream on the fan-out in the order singer-sdk will consume them, singer-sdk's
 loop then reads each partition's records through ``records``, and ``finish`` logs the coverage
-summary and returns the contract's exit code. ``close`` releases every worker, however the sync
-ended.
+summary and returns the contract's exit code. ``stop`` (a signal, a broken pipe, an early end)
+ends every worker and every AWS request; ``close`` always runs last.
 """
 
 from __future__ import annotations
@@ -24,14 +24,27 @@ from tap_aws_uvm.auth import (
     ClientFactory,
     Entry,
     account_of_role,
+    account_state,
     enter_accounts,
-    error_code,
     home_region,
     partition_of_arn,
 )
 from tap_aws_uvm.client import ACCOUNT, ORGANIZATION, AwsStream, Job
-from tap_aws_uvm.coverage import NOT_ENABLED, OK, Coverage
-from tap_aws_uvm.fanout import CallLimiter, Fanout, PartitionFeed, SharedResults
+from tap_aws_uvm.coverage import (
+    DISABLED,
+    GLOBAL,
+    NOT_ENABLED,
+    NOT_ENTERED,
+    OK,
+    SUSPENDED,
+    UNREACHABLE,
+    Coverage,
+    Outcome,
+)
+from tap_aws_uvm.errors import error_code, error_message
+from tap_aws_uvm.fanout import Fanout, PartitionFailure, PartitionFeed, SharedResults
+from tap_aws_uvm.fanout import classify as classify_error
+from tap_aws_uvm.retries import CallLimiter, CallPolicy, SyncStopped, endpoint_of
 from tap_aws_uvm.scope import Scope, resolve_scope
 from tap_aws_uvm.settings import Settings
 
@@ -42,16 +55,21 @@ class FatalError(Exception):
     """The sync cannot go on; the message is one line, safe to print."""
 
 
+class SyncInterrupted(BaseException):
+    """A signal asked the sync to end; ``signum`` says which. A BaseException, as
+    KeyboardInterrupt is: singer-sdk's loop must not log it as a stream's error."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"interrupted by signal {signum}")
+        self.signum = signum
+
+
 def _partition_key(stream: AwsStream, context: Mapping[str, Any] | None) -> tuple[str, str]:
     return stream.name, json.dumps(dict(context or {}), sort_keys=True)
 
 
-def where(stream: str, context: Mapping[str, Any] | None) -> str:
-    context = context or {}
-    return (
-        f"stream={stream} account={context.get('account_id', '-')} "
-        f"region={context.get('region', '-')}"
-    )
+def where(stream: str, account_id: str, region: str) -> str:
+    return f"stream={stream} account={account_id} region={region}"
 
 
 class Runtime:
@@ -59,10 +77,16 @@ class Runtime:
 
     def __init__(self, settings: Settings, ordered_streams: Callable[[], list[AwsStream]]) -> None:
         self.settings = settings
-        self.factory = ClientFactory(settings)
-        self.fanout = Fanout(settings.max_concurrency)
-        self.coverage = Coverage()
         self.started_at = dt.datetime.now(dt.UTC)
+        self.fanout = Fanout(settings.max_concurrency, classify_failure=self._failure)
+        self.policy = CallPolicy(
+            limiter=self.fanout.limiter,
+            max_attempts=settings.max_attempts,
+            call_timeout_seconds=settings.call_timeout_seconds,
+        )
+        self.factory = ClientFactory(settings, self.policy)
+        self.coverage = Coverage()
+        self.interrupted: int | None = None
         self._ordered_streams = ordered_streams
         self._entry: Entry | None = None
         self._scope: Scope | None = None
@@ -85,22 +109,41 @@ class Runtime:
             entry = enter_accounts(self.settings, self.factory, self.fanout.run_all)
         except AccountEntryError as exc:
             raise FatalError(f"No account could be entered: {exc}") from None
-        for account_id, reason in entry.skipped.items():
-            LOGGER.warning("Skipped account %s: %s", account_id, reason)
-            self.coverage.accounts_skipped[account_id] = reason
+        for account in entry.suspended:
+            state = account_state(account)
+            self.coverage.account(account["Id"], SUSPENDED, state, f"account is {state}")
+        for account_id, problem in entry.skipped.items():
+            self._not_entered(account_id, problem.code, str(problem))
         if not entry.accounts:
             if entry.skipped:
-                reason = next(iter(entry.skipped.values()))
-                raise FatalError(f"No account could be entered: {reason}")
+                raise FatalError(
+                    f"No account could be entered: {next(iter(entry.skipped.values()))}"
+                )
             raise FatalError("No account in scope: account_ids / exclude_account_ids leave none")
-        scope = resolve_scope(self.settings, self.factory, entry.accounts, self.fanout.run_all)
-        for account_id, problem in scope.region_errors.items():
-            reason = f"could not list its enabled regions: {error_code(problem)}"
-            LOGGER.warning("Skipped account %s: %s", account_id, reason)
-            self.coverage.accounts_skipped[account_id] = reason
-        if not any(scope.regions.values()):
+        needs_regions = any(s.selected and s.scope != ORGANIZATION for s in self._ordered_streams())
+        scope = resolve_scope(
+            self.settings, self.factory, entry.accounts, self.fanout.run_all, needs_regions
+        )
+        for account_id, failure in scope.region_errors.items():
+            code, message = error_code(failure), error_message(failure)
+            if self.settings.all_regions:
+                self._not_entered(
+                    account_id, code, f"could not list its enabled regions: {message}"
+                )
+            else:
+                LOGGER.warning(
+                    "Account %s: could not list its enabled regions (%s): an auth error in its "
+                    "regions counts as failed, not disabled",
+                    account_id,
+                    code,
+                )
+        if needs_regions and not any(scope.regions.values()):
             raise FatalError("No region to read: every account's regions failed or were excluded")
         self._entry, self._scope = entry, scope
+
+    def _not_entered(self, account_id: str, code: str, message: str) -> None:
+        LOGGER.warning("Skipped account=%s: %s (not_entered): %s", account_id, code, message)
+        self.coverage.account(account_id, NOT_ENTERED, code, message)
 
     # ---- step 2: planning ----------------------------------------------------------------------
     def partitions_of(self, stream: AwsStream) -> list[dict[str, Any]] | None:
@@ -119,9 +162,7 @@ class Runtime:
             if not stream.selected:
                 continue
             partitions = self.partitions_of(stream)
-            contexts: list[dict[str, Any] | None] = (
-                list(partitions) if partitions is not None else [None]
-            )
+            contexts = [None] if partitions is None else list(partitions)
             planned.extend((stream, context) for context in contexts)
         users: Counter[tuple[str, str, str]] = Counter()
         for stream, context in planned:
@@ -158,18 +199,45 @@ class Runtime:
     def _start(self, stream: AwsStream, context: Mapping[str, Any] | None) -> PartitionFeed:
         account, region = self._account_and_region(stream, context)
         assert self._entry is not None
-        job = Job(
-            calls=self,
-            account=account,
-            region=region,
-            settings=self.settings,
-            params=stream.job_params(context),
-            expected_errors=stream.expected_errors,
-            native=stream.records_json_native,
-            account_regions=tuple(self.scope.regions.get(account.account_id, ())),
-            organization_accounts=self._entry.organization_accounts,
-        )
-        return self.fanout.start_partition(lambda: stream.fetch(job), stream.not_enabled_errors)
+        regional = stream.scope not in (ORGANIZATION, ACCOUNT)
+        if regional and self.scope.region_enabled(account.account_id, region) is False:
+            feed = self.fanout.failed_partition(
+                PartitionFailure(
+                    DISABLED,
+                    "RegionNotEnabled",
+                    "the region is not enabled for the account (its DescribeRegions)",
+                )
+            )
+        else:
+            job = Job(
+                calls=self,
+                account=account,
+                region=region,
+                settings=self.settings,
+                params=stream.job_params(context),
+                expected_errors=stream.expected_errors,
+                native=stream.records_json_native,
+                account_regions=tuple(self.scope.regions.get(account.account_id, ())),
+                organization_accounts=self._entry.organization_accounts,
+            )
+
+            def produce() -> Iterator[dict[str, Any]]:
+                job.started_at = dt.datetime.now(dt.UTC)
+                return stream.fetch(job)
+
+            feed = self.fanout.start_partition(produce)
+            feed.context = (stream, job)
+        feed.where = (stream.name, account.account_id, region if regional else GLOBAL)
+        return feed
+
+    def _failure(self, exc: BaseException, feed: PartitionFeed) -> PartitionFailure:
+        """The outcome of a partition that raised ``exc`` (called on its worker thread)."""
+        stream, job = feed.context
+        enabled = None
+        if stream.scope not in (ORGANIZATION, ACCOUNT):
+            enabled = self.scope.region_enabled(job.account_id, job.region)
+        outcome, code = classify_error(exc, stream.not_enabled_errors, region_enabled=enabled)
+        return PartitionFailure(outcome, code, error_message(exc), exc)
 
     # ---- what a Job calls (the ``client.Calls`` protocol) -------------------------------------
     def client(self, account: Account, service: str, region: str) -> Any:
@@ -178,6 +246,9 @@ class Runtime:
     @property
     def limiter(self) -> CallLimiter:
         return self.fanout.limiter
+
+    def release(self) -> None:
+        self.policy.release()
 
     def map_ordered(self, call: Callable[[Any], Any], items: Any) -> Iterator[Any]:
         return self.fanout.map_ordered(call, items)
@@ -191,43 +262,111 @@ class Runtime:
     ) -> Iterator[dict[str, Any]]:
         if context is None and stream.scope != ORGANIZATION:
             return  # singer-sdk asks once with no context when a stream has no partition
+        self._check_interrupted()
         self.prepare()
         feed = self._feeds.pop(_partition_key(stream, context), None) or self._start(
             stream, context
         )
         snapshot = copy.deepcopy(dict(stream.get_context_state(dict(context)))) if context else None
-        for page in self.fanout.consume(feed):
-            yield from page
-        failure = feed.failure
-        if failure is None:
-            self.coverage.record(stream.name, OK)
+        try:
+            for page in self.fanout.consume(feed):
+                yield from page
+                self._check_interrupted()
+        except (SyncStopped, SyncInterrupted):
+            self._restore(stream, context, snapshot)
+            self._check_interrupted()
+            raise
+        outcome = self._outcome(feed)
+        self.coverage.record(outcome)
+        if outcome.outcome == OK:
             if context and snapshot is not None:
                 stream.partition_succeeded(context, snapshot)
             return
-        self.coverage.record(stream.name, failure.outcome, failure.code)
-        place = where(stream.name, context)
-        if failure.outcome == NOT_ENABLED:
-            LOGGER.info("Skipped %s: %s (not enabled): %s", place, failure.code, failure.message)
-        else:
-            LOGGER.warning(
-                "Skipped %s: %s (%s): %s", place, failure.code, failure.outcome, failure.message
-            )
+        self._report(outcome, feed.failure)
+        self._restore(stream, context, snapshot)
+        stream.partition_failed(context)
+
+    def _check_interrupted(self) -> None:
+        if self.interrupted is not None:
+            raise SyncInterrupted(self.interrupted)
+
+    @staticmethod
+    def _restore(
+        stream: AwsStream, context: Mapping[str, Any] | None, snapshot: dict[str, Any] | None
+    ) -> None:
+        """Put a partition's state back as it was before the sync."""
         if context and snapshot is not None:
             state = stream.get_context_state(dict(context))
             state.clear()
             state.update(snapshot)
-        stream.partition_failed(context)
 
-    # ---- step 4: the end --------------------------------------------------------------------
-    def finish(self, selected: list[str]) -> int:
-        """Log the coverage summary; the exit code the contract asks for."""
+    def _outcome(self, feed: PartitionFeed) -> Outcome:
+        name, account_id, region = feed.where
+        job: Job | None = feed.context[1] if feed.context else None
+        failure = feed.failure
+        outcome = Outcome(
+            stream=name,
+            account_id=account_id,
+            region=region,
+            outcome=OK if failure is None else failure.outcome,
+            error_code=None if failure is None else failure.code,
+            error_message=None if failure is None else failure.message,
+            records=feed.records,
+            started_at=(job.started_at if job else None) or dt.datetime.now(dt.UTC),
+            finished_at=dt.datetime.now(dt.UTC),
+            notes=dict(job.missing) if job else {},
+        )
+        place = where(name, account_id, region)
+        for action, (code, count) in (job.missing_codes if job else {}).items():
+            LOGGER.warning(
+                "%s: %s denied (%s): %d record(s) emitted without it",
+                place,
+                action,
+                code,
+                count,
+            )
+        if failure is not None and failure.outcome == UNREACHABLE and failure.exception:
+            url = getattr(failure.exception, "kwargs", {}).get("endpoint_url") or ""
+            if url:
+                self.policy.breaker.partition_unreachable(endpoint_of(str(url)))
+        return outcome
+
+    @staticmethod
+    def _report(outcome: Outcome, failure: PartitionFailure | None) -> None:
+        place = where(outcome.stream, outcome.account_id, outcome.region)
+        message = failure.message if failure else ""
+        if outcome.outcome == NOT_ENABLED:
+            LOGGER.info("Skipped %s: %s (not_enabled): %s", place, outcome.error_code, message)
+        else:
+            LOGGER.warning(
+                "Skipped %s: %s (%s): %s", place, outcome.error_code, outcome.outcome, message
+            )
+
+    # ---- the end ----------------------------------------------------------------------------
+    def report(self) -> None:
+        """The coverage summary, one line per stream, and the partition_coverage METRIC."""
         for line in self.coverage.summary_lines():
             LOGGER.info(line)
         LOGGER.info("METRIC: %s", json.dumps(self.coverage.metric(), sort_keys=True))
+
+    def finish(self, selected: list[str]) -> int:
+        """Log the coverage summary; the exit code the contract asks for."""
+        self.report()
         problems = self.coverage.problems(selected, strict=self.settings.fail_on_access_denied)
         for problem in problems:
             LOGGER.error("Sync incomplete: %s", problem)
         return 1 if problems else 0
 
-    def close(self) -> None:
+    def interrupt(self, signum: int) -> None:
+        """A signal arrived: stop every request and worker; the main thread ends the sync."""
+        if self.interrupted is None:
+            self.interrupted = signum
+            self.stop()
+
+    def stop(self) -> None:
+        """No AWS request starts from now on, and every worker ends."""
+        self.policy.stop()
         self.fanout.close()
+
+    def close(self) -> None:
+        self.stop()

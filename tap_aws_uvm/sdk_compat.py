@@ -9,9 +9,10 @@ library.
 2. ``SelectionAwareRecords``: record messages without the no-op deselection walk.
 3. ``SharingClientCreator``: botocore service models and client classes shared by sessions.
 4. ``WrappedSync``: the tap's steps around singer-sdk's loop (``Tap.sync_all`` is final).
-5. ``OwnConfigValidation``: the tap's validation before singer-sdk's (``_validate_config``).
-6. ``config_input``: the ``--config`` callback's private result type (``_ConfigInput``).
-7. ``quiet_sdk_notices``: known-harmless singer-sdk log notices, filtered.
+5. ``SignalHooks``: SIGINT and SIGTERM end the sync with 130 and 143 (``_handle_termination``).
+6. ``OwnConfigValidation``: the tap's validation before singer-sdk's (``_validate_config``).
+7. ``config_input``: the ``--config`` callback's private result type (``_ConfigInput``).
+8. ``quiet_sdk_notices``: known-harmless singer-sdk log notices, filtered.
 """
 
 from __future__ import annotations
@@ -221,13 +222,38 @@ botocore.client.ClientCreator = SharingClientCreator  # type: ignore[misc]
 
 
 class WrappedSync:
-    """Mixin for the Tap: ``run_sync(loop)`` is called with singer-sdk's own ``sync_all``."""
+    """Mixin for the Tap: ``run_sync(loop)`` is called with singer-sdk's own ``sync_all``, and
+    ``run_dry(loop)`` with its ``run_sync_dry_run`` (``--test``; final too)."""
 
     def run_sync(self, sdk_loop: Callable[[], None]) -> None:
         sdk_loop()
 
+    def run_dry(self, sdk_loop: Callable[[], bool]) -> bool:
+        return sdk_loop()
+
     def sync_all(self) -> None:  # final in singer-sdk: see above
         self.run_sync(super().sync_all)  # type: ignore[misc]
+
+    def run_sync_dry_run(self, dry_run_record_limit: int | None = 1, streams: Any = None) -> bool:
+        sdk_dry_run = super().run_sync_dry_run  # type: ignore[misc]
+        return self.run_dry(lambda: bool(sdk_dry_run(dry_run_record_limit, streams)))
+
+
+# --- signals (PluginBase._setup_signal_handlers / Tap._handle_termination) -------------------
+# singer-sdk installs a handler for SIGINT and SIGTERM that writes the state and calls
+# sys.exit(0): a scheduler then sees success. Writing from a signal handler can also land in
+# the middle of a record being written. The tap's handler only tells the sync to stop; the
+# main thread ends it at a safe point, writes a consistent STATE and exits 130 or 143.
+
+
+class SignalHooks:
+    """Mixin for the Tap: ``on_signal(signum)`` instead of singer-sdk's termination handler."""
+
+    def on_signal(self, signum: int) -> None:
+        raise SystemExit(128 + signum)
+
+    def _handle_termination(self, signum: int, frame: Any) -> None:
+        self.on_signal(signum)
 
 
 # --- the tap's own validation before singer-sdk's (PluginBase._validate_config) --------------

@@ -245,10 +245,11 @@ SETTINGS: tuple[Setting, ...] = (
     _s(
         "max_attempts",
         "integer",
-        "botocore retry attempts for throttling and 5xx errors.",
+        "Attempts of one AWS call for throttling and 5xx errors (1-20), with capped "
+        "exponential back-off; never sooner than a Retry-After the service sends.",
         default=10,
         low=1,
-        high=100,
+        high=20,
     ),
     _s(
         "retry_mode",
@@ -260,8 +261,34 @@ SETTINGS: tuple[Setting, ...] = (
     _s(
         "fail_on_access_denied",
         "boolean",
-        "Strict mode: any denied or failed partition fails the run.",
+        "Strict mode: any denied partition or account not entered fails the run (unreachable "
+        "and failed partitions always do).",
         default=False,
+    ),
+    _s(
+        "connect_timeout_seconds",
+        "integer",
+        "Seconds to wait for a connection to an AWS endpoint, per attempt.",
+        default=10,
+        low=1,
+        high=300,
+    ),
+    _s(
+        "read_timeout_seconds",
+        "integer",
+        "Seconds to wait for an answer once connected, per attempt.",
+        default=30,
+        low=1,
+        high=900,
+    ),
+    _s(
+        "call_timeout_seconds",
+        "integer",
+        "Most time one AWS call may take, retries included: refused, reset or timed-out "
+        "connections are retried until then, and the partition is then unreachable.",
+        default=90,
+        low=1,
+        high=3600,
     ),
 )
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
@@ -303,6 +330,9 @@ class Settings:
     max_attempts: int
     retry_mode: str
     fail_on_access_denied: bool
+    connect_timeout_seconds: int
+    read_timeout_seconds: int
+    call_timeout_seconds: int
 
     @property
     def all_regions(self) -> bool:

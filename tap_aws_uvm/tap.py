@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
+import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import IO, Any, ClassVar
@@ -16,9 +19,11 @@ from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 from typing_extensions import override
 
 from tap_aws_uvm.client import AwsStream
-from tap_aws_uvm.runtime import FatalError, Runtime
+from tap_aws_uvm.errors import error_message
+from tap_aws_uvm.runtime import FatalError, Runtime, SyncInterrupted
 from tap_aws_uvm.sdk_compat import (
     OwnConfigValidation,
+    SignalHooks,
     WrappedSync,
     config_input,
     quiet_sdk_notices,
@@ -32,13 +37,46 @@ class InputFileError(Exception):
     """A config, state or catalog file cannot be used; the message is one line."""
 
 
-class TapAwsUvm(WrappedSync, OwnConfigValidation, Tap):  # type: ignore[misc]  # sdk_compat
+class TargetStopped(BaseException):
+    """The target stopped reading stdout (a broken pipe). A BaseException, as
+    KeyboardInterrupt is: singer-sdk's loop must not log it as a stream's error."""
+
+
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def signal_name(signum: int) -> str:
+    return signal.Signals(signum).name
+
+
+class StoppingWriter(MsgSpecWriter):
+    """singer-sdk's msgspec writer that stops the sync at the first failed write: no AWS
+    request starts after it, and nothing more is written."""
+
+    on_broken_pipe: Callable[[], None] | None = None
+    broken = False
+
+    @override
+    def write_message(self, message: Any) -> None:
+        if self.broken:
+            raise TargetStopped
+        try:
+            super().write_message(message)
+        except (BrokenPipeError, ConnectionResetError, ValueError) as exc:
+            # ValueError: a write to a closed stdout
+            self.broken = True
+            if self.on_broken_pipe is not None:
+                self.on_broken_pipe()
+            raise TargetStopped(str(exc)) from None
+
+
+class TapAwsUvm(WrappedSync, SignalHooks, OwnConfigValidation, Tap):  # type: ignore[misc]  # sdk_compat
     """AWS asset inventory and vulnerability findings, for one account or a whole organization."""
 
     name = "tap-aws-uvm"
     # a copy: singer-sdk appends its built-in settings to this dict in place
     config_jsonschema = copy.deepcopy(CONFIG_SCHEMA)
-    message_writer_class = MsgSpecWriter
+    message_writer_class = StoppingWriter
     # Singer's ACTIVATE_VERSION makes SQL targets delete every older row of a table, other
     # shards' and denied partitions' rows included: deletion is derived from coverage instead.
     capabilities: ClassVar[list[CapabilitiesEnum]] = [
@@ -70,6 +108,8 @@ class TapAwsUvm(WrappedSync, OwnConfigValidation, Tap):  # type: ignore[misc]  #
         """The sync's shared clients, accounts and fan-out (None when settings are invalid)."""
         if self._runtime is None and self.settings is not None:
             self._runtime = Runtime(self.settings, self._ordered_streams)
+            if isinstance(self.message_writer, StoppingWriter):
+                self.message_writer.on_broken_pipe = self._runtime.stop
         return self._runtime
 
     @override
@@ -93,14 +133,78 @@ class TapAwsUvm(WrappedSync, OwnConfigValidation, Tap):  # type: ignore[misc]  #
             if self.selected_stream_names():
                 runtime.plan()
             sdk_loop()
-            code = runtime.finish(self.selected_stream_names())
+            if runtime.interrupted is None:
+                code = runtime.finish(self.selected_stream_names())
+        except SyncInterrupted:
+            pass
+        except TargetStopped:
+            code = self._target_stopped()
         except FatalError as exc:
-            self.logger.error("%s", exc)
+            if runtime.interrupted is None:
+                self.logger.error("%s", exc)
+            code = 1
+        except Exception as exc:  # one line; the traceback at DEBUG only
+            if runtime.interrupted is None:
+                self.logger.debug("Sync failed", exc_info=True)
+                self.logger.error("Sync failed: %s: %s", type(exc).__name__, error_message(exc))
             code = 1
         finally:
             runtime.close()
+        if runtime.interrupted is not None:
+            code = self._interrupted(runtime.interrupted)
         if code:
             sys.exit(code)
+
+    @override
+    def on_signal(self, signum: int) -> None:
+        """SIGINT / SIGTERM: the sync stops at its next safe point (see run_sync)."""
+        runtime = self._runtime
+        if runtime is None:
+            raise SystemExit(128 + signum)
+        if runtime.interrupted is None:
+            self.logger.warning(
+                "%s received: stopping every AWS call; the state of what was read is written "
+                "before the exit",
+                signal_name(signum),
+            )
+        runtime.interrupt(signum)
+
+    def _interrupted(self, signum: int) -> int:
+        """Write a consistent STATE (partitions read to the end only), then 128 + signum."""
+        runtime = self.runtime
+        assert runtime is not None
+        runtime.report()
+        try:
+            self.state_writer.write_state(self.state)
+        except TargetStopped:
+            return self._target_stopped()
+        self.logger.error(
+            "Sync interrupted by %s: the state written covers the partitions read to the end; "
+            "exit %d",
+            signal_name(signum),
+            128 + signum,
+        )
+        return 128 + signum
+
+    def _target_stopped(self) -> int:
+        """The target stopped reading: one line, stdout silenced, exit 1."""
+        with contextlib.suppress(OSError):  # later flushes (and interpreter exit) write nowhere
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        self.logger.error(
+            "The target stopped reading the tap's output (broken pipe): the sync stopped; exit 1"
+        )
+        return 1
+
+    @override
+    def run_dry(self, sdk_loop: Callable[[], bool]) -> bool:
+        """singer-sdk's --test: its own dry run, then every worker released."""
+        runtime = self.runtime
+        assert runtime is not None
+        try:
+            runtime.prepare()
+            return sdk_loop()
+        finally:
+            runtime.close()
 
     @classmethod
     @override
@@ -132,6 +236,8 @@ class TapAwsUvm(WrappedSync, OwnConfigValidation, Tap):  # type: ignore[misc]  #
     ) -> None:
         """singer-sdk's own invoke, given state and catalog files that were checked first."""
         quiet_sdk_notices()
+        for signum in HANDLED_SIGNALS:  # until singer-sdk installs its handler (SignalHooks)
+            signal.signal(signum, _exit_on_signal)
         try:
             state = _checked_file(state, "state")
             catalog = _checked_file(catalog, "catalog")
@@ -141,6 +247,10 @@ class TapAwsUvm(WrappedSync, OwnConfigValidation, Tap):  # type: ignore[misc]  #
         super().invoke(
             about=about, about_format=about_format, config=config, state=state, catalog=catalog
         )
+
+
+def _exit_on_signal(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _parse_object(text: str, what: str, name: str) -> dict[str, Any]:

@@ -275,7 +275,8 @@ if tuple(DATA_TYPES) != NETWORK_DATA_TYPES:  # pragma: no cover - a programming 
     raise ImportError("streams.network.DATA_TYPES and settings.NETWORK_DATA_TYPES differ")
 
 
-def _listed(job: Job, listing: Listing) -> list[Mapping[str, Any]]:
+def _listed(job: Job, listing: Listing) -> list[tuple[Mapping[str, Any], bool]]:
+    """Every object of a listing, with whether its tags are known (DescribeTags allowed)."""
     client = job.client(listing.service)
     if listing.page_size is None:
         answer = job.call(client, listing.operation) or {}
@@ -285,24 +286,31 @@ def _listed(job: Job, listing: Listing) -> list[Mapping[str, Any]]:
             job.paginate(client, listing.operation, listing.result_key, page_size=listing.page_size)
         )
     if listing.tags is None:
-        return items
+        return [(item, True) for item in items]
     tags = _tags_by(job, client, listing.tags, [item[listing.tags.id_field] for item in items])
-    return [{**item, "Tags": tags.get(item[listing.tags.id_field], [])} for item in items]
+    listed: list[tuple[Mapping[str, Any], bool]] = []
+    for item in items:
+        found = tags.get(item[listing.tags.id_field], [])
+        listed.append(({**item, "Tags": found}, True) if found is not None else (item, False))
+    return listed
 
 
 def _tags_by(job: Job, client: Any, tags: Tags, ids: list[str]) -> dict[str, Any]:
-    """DescribeTags in batches over the fan-out: ``{arn or name: AWS tag list}``."""
+    """DescribeTags in batches over the fan-out: ``{arn or name: AWS tag list}``; ``None`` for
+    the ids of a batch whose DescribeTags was denied (counted by ``job.enrich``)."""
 
-    def describe(batch: list[str]) -> list[dict[str, Any]]:
-        answer = job.call(client, "describe_tags", **{tags.param: batch}) or {}
-        return list(answer.get("TagDescriptions") or ())
+    def describe(batch: list[str]) -> dict[str, Any]:
+        answer = job.enrich(
+            "elasticloadbalancing:DescribeTags",
+            len(batch),
+            lambda: job.call(client, "describe_tags", **{tags.param: batch}),
+        )
+        if answer is None:
+            return dict.fromkeys(batch)
+        return {d[tags.key]: d.get("Tags") or [] for d in answer.get("TagDescriptions") or ()}
 
     batches = [ids[start : start + TAGS_PER_CALL] for start in range(0, len(ids), TAGS_PER_CALL)]
-    return {
-        described[tags.key]: described.get("Tags") or []
-        for descriptions in job.map(describe, batches)
-        for described in descriptions
-    }
+    return {key: value for found in job.map(describe, batches) for key, value in found.items()}
 
 
 class NetworkStream(AwsStream):
@@ -333,9 +341,12 @@ class NetworkStream(AwsStream):
             if name not in selected:
                 continue
             for listing in data_type.listings:
-                for item in _listed(job, listing):
+                for item, tags_known in _listed(job, listing):
                     columns = {"data_type": name, **_NORMALIZED, **listing.columns(job, item)}
-                    yield job.record({}, **columns, **{listing.typed_property: item})
+                    record = job.record({}, **columns, **{listing.typed_property: item})
+                    if not tags_known:
+                        record["tags"] = None  # DescribeTags denied: unknown, not empty
+                    yield record
 
 
 # Every network record has every normalized column (null where it does not apply).

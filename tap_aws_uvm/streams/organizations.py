@@ -47,22 +47,30 @@ class AccountsStream(AwsStream):
             listed = list(job.paginate(organizations, "list_accounts", "Accounts", page_size=20))
         wanted = [a for a in listed if settings.account_in_scope(a["Id"])]
 
-        def tags_of(account: dict[str, Any]) -> list[dict[str, str]]:
+        def tags_of(account: dict[str, Any]) -> list[dict[str, str]] | None:
             if not settings.accounts_include_tags:
                 return []
-            # ListTagsForResource pages have no size parameter.
-            return list(
-                job.paginate(
-                    organizations,
-                    "list_tags_for_resource",
-                    "Tags",
-                    page_size=None,
-                    ResourceId=account["Id"],
-                )
+            # ListTagsForResource pages have no size parameter. Denied: the account is
+            # emitted without its tags (null), counted in one WARNING.
+            return job.enrich(
+                "organizations:ListTagsForResource",
+                1,
+                lambda: list(
+                    job.paginate(
+                        organizations,
+                        "list_tags_for_resource",
+                        "Tags",
+                        page_size=None,
+                        ResourceId=account["Id"],
+                    )
+                ),
             )
 
         for account, tags in zip(wanted, job.map(tags_of, wanted), strict=True):
-            yield job.record(account, account_id=account["Id"], region=None, tags=tags)
+            record = job.record(account, account_id=account["Id"], region=None, tags=tags)
+            if tags is None:
+                record["tags"] = None
+            yield record
 
 
 class NoOrganizationRole(Exception):

@@ -25,15 +25,22 @@ class S3BucketsStream(AwsStream):
         # ListBuckets returns BucketRegion only when a page size is sent.
         for bucket in job.paginate(s3, "list_buckets", "Buckets", page_size=1000):
             region = bucket.get("BucketRegion") or self._bucket_region(job, bucket["Name"])
-            if region not in regions:
+            if region is not None and region not in regions:
                 continue
             yield job.record(
                 bucket, region=region, arn=f"arn:{job.partition}:s3:::{bucket['Name']}"
             )
 
     @staticmethod
-    def _bucket_region(job: Job, name: str) -> str:
-        answer = job.call(job.client("s3"), "get_bucket_location", Bucket=name) or {}
+    def _bucket_region(job: Job, name: str) -> str | None:
+        """The bucket's region; None when GetBucketLocation is denied (the bucket is emitted
+        with a null region, counted in one WARNING)."""
+        s3 = job.client("s3")
+        answer = job.enrich(
+            "s3:GetBucketLocation", 1, lambda: job.call(s3, "get_bucket_location", Bucket=name)
+        )
+        if answer is None:
+            return None
         # A null LocationConstraint means us-east-1; "EU" is the legacy name of eu-west-1.
         location = answer.get("LocationConstraint")
         if not location:

@@ -197,14 +197,14 @@ ORG = {
 def test_one_network_data_type_needs_exactly_its_action() -> None:
     config = {**BASE, "network_data_types": ["vpc_subnets"]}
     policy = generated(config, catalog_for({"network"}))["policy"]
-    assert policy["Statement"][0]["Action"] == ["ec2:DescribeSubnets"]
+    assert policy["Statement"][0]["Action"] == ["ec2:DescribeRegions", "ec2:DescribeSubnets"]
     assert len(policy["Statement"]) == 1
 
 
 @pytest.mark.parametrize(
     ("config", "streams", "read", "organization"),
     [
-        (BASE, {"ec2_instances"}, {"ec2:DescribeInstances"}, set()),
+        (BASE, {"ec2_instances"}, {"ec2:DescribeInstances", "ec2:DescribeRegions"}, set()),
         (
             BASE,
             {"ecr_findings", "eks_clusters"},
@@ -215,6 +215,7 @@ def test_one_network_data_type_needs_exactly_its_action() -> None:
                 "inspector2:ListFindings",  # enhanced-scanning findings (ECR User Guide)
                 "eks:ListClusters",
                 "eks:DescribeCluster",
+                "ec2:DescribeRegions",  # every account's enabled regions
             },
             set(),
         ),
@@ -227,6 +228,7 @@ def test_one_network_data_type_needs_exactly_its_action() -> None:
                 "ec2:DescribeAddresses",
                 "s3:ListAllMyBuckets",
                 "s3:GetBucketLocation",
+                "ec2:DescribeRegions",
             },
             set(),
         ),
@@ -251,13 +253,13 @@ def test_one_network_data_type_needs_exactly_its_action() -> None:
         (
             ORG,
             {"securityhub_findings"},
-            {"securityhub:GetFindings"},
+            {"securityhub:GetFindings", "ec2:DescribeRegions"},
             {"organizations:ListAccounts"},
         ),
         (
             ORG,
             {"accounts", "inspector_findings"},
-            {"inspector2:ListFindings"},
+            {"inspector2:ListFindings", "ec2:DescribeRegions"},
             {"organizations:ListAccounts", "organizations:ListTagsForResource"},
         ),
         (
@@ -523,6 +525,7 @@ def test_a_narrow_selection_calls_exactly_its_policy(emu: Emulator, org: Organiz
         called_actions(emu.counts())
         == actions_of(out["policy"])
         == {
+            "ec2:DescribeRegions",  # every account's enabled regions, even for listed regions
             "ec2:DescribeSubnets",
             "elasticloadbalancing:DescribeLoadBalancers",
             "elasticloadbalancing:DescribeTags",

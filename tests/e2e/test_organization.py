@@ -119,10 +119,21 @@ def test_disabled_region_and_denied_service_are_skipped_and_counted(
 
     assert run.returncode == 0, run.stderr
     warnings = run.lines("WARNING")
-    assert len(warnings) == 3, warnings
+    assert len(warnings) == 4, warnings
+    # the disabled region: its DescribeRegions says so, so no call is made there
     assert (
         sum(
-            f"stream=ec2_instances account={disabled_account} region=eu-west-1: AuthFailure" in w
+            f"stream=ec2_instances account={disabled_account} region=eu-west-1: "
+            "RegionNotEnabled (disabled)" in w
+            for w in warnings
+        )
+        == 1
+    )
+    # ec2 denied: its DescribeRegions too (the regions listed are still read)
+    assert (
+        sum(
+            f"Account {denied_account}: could not list its enabled regions "
+            "(UnauthorizedOperation)" in w
             for w in warnings
         )
         == 1
@@ -150,16 +161,21 @@ def test_disabled_region_and_denied_service_are_skipped_and_counted(
         "denied": 2,
         "disabled": 1,
         "not_enabled": 0,
+        "unreachable": 0,
         "failed": 0,
     }
     assert coverage(run)["s3_buckets"]["ok"] == len(org.active_accounts)
-    assert run.lines("coverage ec2_instances: ok=3 denied=2 disabled=1 not_enabled=0 failed=0")
+    assert run.lines(
+        "coverage ec2_instances: ok=3 denied=2 disabled=1 not_enabled=0 unreachable=0 failed=0"
+    )
 
     strict = run_tap(
         {**org_config, "fail_on_access_denied": True}, catalog=catalog_selecting(INVENTORY)
     )
     assert strict.returncode != 0
-    assert strict.lines("Sync incomplete: stream ec2_instances was denied or failed in 2 partition")
+    assert strict.lines(
+        "Sync incomplete: stream ec2_instances was denied in 2 partition(s) (fail_on_access_denied)"
+    )
 
 
 def test_every_assume_role_denied_stops_with_one_line(

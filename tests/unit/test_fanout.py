@@ -9,9 +9,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
-from tap_aws_uvm.coverage import DENIED, DISABLED, FAILED, NOT_ENABLED
+from tap_aws_uvm.coverage import DENIED, DISABLED, FAILED, NOT_ENABLED, UNREACHABLE
 from tap_aws_uvm.fanout import PAGE_RECORDS, Fanout, SharedResults, classify
 
 
@@ -20,20 +26,41 @@ def client_error(code: str, message: str = "") -> ClientError:
 
 
 @pytest.mark.parametrize(
-    ("exc", "outcome", "code"),
+    ("exc", "enabled", "outcome", "code"),
     [
-        (client_error("AccessDenied"), DENIED, "AccessDenied"),
-        (client_error("AccessDeniedException"), DENIED, "AccessDeniedException"),
-        (client_error("UnauthorizedOperation"), DENIED, "UnauthorizedOperation"),
-        (client_error("AuthorizationError"), DENIED, "AuthorizationError"),
-        (client_error("OptInRequired"), DISABLED, "OptInRequired"),
-        (client_error("Throttling"), FAILED, "Throttling"),
-        (client_error("InternalError"), FAILED, "InternalError"),
-        (ValueError("boom"), FAILED, "ValueError"),
+        (client_error("AccessDenied"), True, DENIED, "AccessDenied"),
+        (client_error("AccessDeniedException"), True, DENIED, "AccessDeniedException"),
+        (client_error("UnauthorizedOperation"), True, DENIED, "UnauthorizedOperation"),
+        (client_error("AuthorizationError"), True, DENIED, "AuthorizationError"),
+        (client_error("OptInRequired"), True, DISABLED, "OptInRequired"),
+        # an auth error is a disabled region only where DescribeRegions says it is not enabled
+        (client_error("AuthFailure"), False, DISABLED, "AuthFailure"),
+        (client_error("AuthFailure"), True, FAILED, "AuthFailure"),
+        (client_error("AuthFailure"), None, FAILED, "AuthFailure"),
+        (client_error("InvalidClientTokenId"), False, DISABLED, "InvalidClientTokenId"),
+        (client_error("InvalidClientTokenId"), True, FAILED, "InvalidClientTokenId"),
+        (client_error("UnrecognizedClientException"), True, FAILED, "UnrecognizedClientException"),
+        (client_error("Throttling"), True, FAILED, "Throttling"),
+        (client_error("InternalError"), True, FAILED, "InternalError"),
+        (
+            EndpointConnectionError(endpoint_url="https://x"),
+            True,
+            UNREACHABLE,
+            "EndpointConnectionError",
+        ),
+        (ConnectTimeoutError(endpoint_url="https://x"), True, UNREACHABLE, "ConnectTimeoutError"),
+        (ReadTimeoutError(endpoint_url="https://x"), True, UNREACHABLE, "ReadTimeoutError"),
+        (
+            ConnectionClosedError(endpoint_url="https://x"),
+            True,
+            UNREACHABLE,
+            "ConnectionClosedError",
+        ),
+        (ValueError("boom"), True, FAILED, "ValueError"),
     ],
 )
-def test_classification(exc: BaseException, outcome: str, code: str) -> None:
-    assert classify(exc) == (outcome, code)
+def test_classification(exc: BaseException, enabled: bool | None, outcome: str, code: str) -> None:
+    assert classify(exc, region_enabled=enabled) == (outcome, code)
 
 
 def test_not_enabled_rules_match_code_and_message_fragment() -> None:
