@@ -68,6 +68,7 @@ class Job:
     region: str
     settings: Settings = field(repr=False)
     params: Mapping[str, Any] = field(default_factory=dict)
+    synced_at: str | None = None  # the sync's start, on every record
     expected_errors: frozenset[str] = frozenset()
     native: bool = False
     account_regions: tuple[str, ...] = ()
@@ -183,6 +184,7 @@ class Job:
         """A record with the standard columns of this partition."""
         columns.setdefault("account_id", self.account_id)
         columns.setdefault("region", self.region)
+        columns.setdefault("synced_at", self.synced_at)
         return shape_record(aws_object, native=self.native, **columns)
 
 
@@ -201,10 +203,12 @@ class AwsStream(IndexedPartitionState, SelectionAwareRecords, Stream):
     records_json_native: ClassVar[bool] = False
     # names of per-(account, region) results this stream shares with others (Job.shared)
     shares: ClassVar[tuple[str, ...]] = ()
+    # False for the tap's own streams (sync_coverage): no partition, no AWS call
+    calls_aws: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "name" in cls.__dict__ and not cls.__dict__.get("iam_actions"):
+        if "name" in cls.__dict__ and cls.calls_aws and not cls.__dict__.get("iam_actions"):
             msg = f"stream {cls.__name__} must declare the IAM actions it calls (iam_actions)"
             raise TypeError(msg)
 

@@ -11,6 +11,7 @@ ends every worker and every AWS request; ``close`` always runs last.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -44,6 +45,7 @@ from tap_aws_uvm.coverage import (
 from tap_aws_uvm.errors import error_code, error_message
 from tap_aws_uvm.fanout import Fanout, PartitionFailure, PartitionFeed, SharedResults
 from tap_aws_uvm.fanout import classify as classify_error
+from tap_aws_uvm.records import utc_timestamp
 from tap_aws_uvm.retries import CallLimiter, CallPolicy, SyncStopped, endpoint_of
 from tap_aws_uvm.scope import Scope, resolve_scope
 from tap_aws_uvm.settings import Settings
@@ -78,6 +80,7 @@ class Runtime:
     def __init__(self, settings: Settings, ordered_streams: Callable[[], list[AwsStream]]) -> None:
         self.settings = settings
         self.started_at = dt.datetime.now(dt.UTC)
+        self.synced_at = utc_timestamp(self.started_at)  # on every record of the sync
         self.fanout = Fanout(settings.max_concurrency, classify_failure=self._failure)
         self.policy = CallPolicy(
             limiter=self.fanout.limiter,
@@ -159,7 +162,7 @@ class Runtime:
         self.prepare()
         planned: list[tuple[AwsStream, dict[str, Any] | None]] = []
         for stream in self._ordered_streams():
-            if not stream.selected:
+            if not stream.selected or not stream.calls_aws:
                 continue
             partitions = self.partitions_of(stream)
             contexts = [None] if partitions is None else list(partitions)
@@ -215,6 +218,7 @@ class Runtime:
                 region=region,
                 settings=self.settings,
                 params=stream.job_params(context),
+                synced_at=self.synced_at,
                 expected_errors=stream.expected_errors,
                 native=stream.records_json_native,
                 account_regions=tuple(self.scope.regions.get(account.account_id, ())),
@@ -268,8 +272,11 @@ class Runtime:
             stream, context
         )
         snapshot = copy.deepcopy(dict(stream.get_context_state(dict(context)))) if context else None
+        by_region: Counter[str] | None = Counter() if stream.scope == ACCOUNT else None
         try:
             for page in self.fanout.consume(feed):
+                if by_region is not None:
+                    by_region.update(record.get("region") or GLOBAL for record in page)
                 yield from page
                 self._check_interrupted()
         except (SyncStopped, SyncInterrupted):
@@ -277,7 +284,13 @@ class Runtime:
             self._check_interrupted()
             raise
         outcome = self._outcome(feed)
-        self.coverage.record(outcome)
+        if by_region is None:
+            self.coverage.record(outcome)
+        else:  # one ListBuckets per account, recorded as one partition per region in scope
+            for region in self.scope.regions.get(outcome.account_id, ()):
+                self.coverage.record(
+                    dataclasses.replace(outcome, region=region, records=by_region[region])
+                )
         if outcome.outcome == OK:
             if context and snapshot is not None:
                 stream.partition_succeeded(context, snapshot)
@@ -343,6 +356,25 @@ class Runtime:
             )
 
     # ---- the end ----------------------------------------------------------------------------
+    def coverage_records(self) -> Iterator[dict[str, Any]]:
+        """The ``sync_coverage`` records: every partition's row, then the accounts not read
+        (one row per selected stream)."""
+        streams = [s.name for s in self._ordered_streams() if s.selected and s.calls_aws]
+        rows = self.coverage.partitions + self.coverage.account_rows(streams, self.started_at)
+        for row in rows:
+            yield {
+                "synced_at": self.synced_at,
+                "stream": row.stream,
+                "account_id": row.account_id,
+                "region": row.region,
+                "outcome": row.outcome,
+                "error_code": row.error_code,
+                "error_message": row.error_message,
+                "records": row.records,
+                "started_at": utc_timestamp(row.started_at) if row.started_at else None,
+                "finished_at": utc_timestamp(row.finished_at) if row.finished_at else None,
+            }
+
     def report(self) -> None:
         """The coverage summary, one line per stream, and the partition_coverage METRIC."""
         for line in self.coverage.summary_lines():

@@ -15,6 +15,7 @@ from tap_aws_uvm.schemagen import (
     SchemaSource,
     array_of,
     date_time,
+    integer,
     number,
     string,
     tags_map,
@@ -108,6 +109,23 @@ NETWORK_COLUMNS: dict[str, Column] = {
     "network_interface": AwsShape("ec2", "NetworkInterface"),
 }
 
+# The tap's own stream: one row per partition attempted (DESIGN.md "the coverage stream").
+SYNC_COVERAGE_COLUMNS: dict[str, Column] = {
+    "stream": string(),
+    "outcome": {
+        "type": ["string", "null"],
+        "description": (
+            "One of: ok, denied, disabled, not_enabled, unreachable, failed, not_entered, "
+            "suspended."
+        ),
+    },
+    "error_code": string(),
+    "error_message": string(),
+    "records": integer(),
+    "started_at": date_time(),
+    "finished_at": date_time(),
+}
+
 SOURCES: dict[str, SchemaSource] = {
     "accounts": SchemaSource(
         top=AwsShape("organizations", "Account"),
@@ -180,5 +198,9 @@ SOURCES: dict[str, SchemaSource] = {
         caps=("resources[].Details",),
         key_properties=("id", "product_arn"),
         replication_key="updated_at",
+    ),
+    "sync_coverage": SchemaSource(
+        extra=SYNC_COVERAGE_COLUMNS,
+        key_properties=("synced_at", "stream", "account_id", "region"),
     ),
 }

@@ -91,6 +91,11 @@ def date_time() -> Schema:
     return {"type": nullable("string"), "format": "date-time"}
 
 
+def integer() -> Schema:
+    """A nullable integer column."""
+    return {"type": nullable("integer")}
+
+
 def array_of(items: Schema) -> Schema:
     """A nullable array column of ``items``."""
     return {"type": nullable("array"), "items": items}
@@ -149,8 +154,13 @@ class SchemaSource:
     replication_key: str | None = None
 
 
-# Standard columns every stream has; key properties make them non-null.
-STANDARD_EXTRA: dict[str, Column] = {"account_id": string(), "region": string()}
+# Standard columns every stream has; key properties make them non-null. ``synced_at``: the UTC
+# start of the sync that emitted the record, the same for every record of one run.
+STANDARD_EXTRA: dict[str, Column] = {
+    "account_id": string(),
+    "region": string(),
+    "synced_at": date_time(),
+}
 
 
 # --------------------------------------------------------------------------- builder

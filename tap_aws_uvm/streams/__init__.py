@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tap_aws_uvm.client import AwsStream
+from tap_aws_uvm.streams.coverage import SyncCoverageStream
 from tap_aws_uvm.streams.ec2 import Ec2InstancesStream
 from tap_aws_uvm.streams.ecr import EcrFindingsStream, EcrImagesStream
 from tap_aws_uvm.streams.eks import EksClustersStream
@@ -24,4 +25,5 @@ STREAM_TYPES: tuple[type[AwsStream], ...] = (
     RdsInstancesStream,
     S3BucketsStream,
     SecurityHubFindingsStream,
+    SyncCoverageStream,  # last: written once every other stream is done
 )

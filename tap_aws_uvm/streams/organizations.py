@@ -45,7 +45,9 @@ class AccountsStream(AwsStream):
         listed = job.organization_accounts
         if listed is None:
             listed = list(job.paginate(organizations, "list_accounts", "Accounts", page_size=20))
-        wanted = [a for a in listed if settings.account_in_scope(a["Id"])]
+        # The whole organization, whatever account_ids / exclude_account_ids say: they narrow
+        # the accounts entered, not those listed, so no shard hides another shard's accounts.
+        wanted = listed
 
         def tags_of(account: dict[str, Any]) -> list[dict[str, str]] | None:
             if not settings.accounts_include_tags:

@@ -315,7 +315,7 @@ def test_snake_case_top_level(thing: dict[str, Any]) -> None:
     assert set(thing["properties"]) == {
         "thing_id", "created_at", "kind", "count", "ratio", "data", "enabled", "config",
         "attrs", "children", "tags", "tree", "deep", "resources", "nested", "arn",
-        "account_id", "region",
+        "account_id", "region", "synced_at",
     }  # fmt: skip
 
 
