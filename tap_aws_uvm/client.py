@@ -11,6 +11,7 @@ see it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from typing_extensions import override
 from tap_aws_uvm.auth import Account
 from tap_aws_uvm.errors import error_code
 from tap_aws_uvm.fanout import DENIED_CODES
-from tap_aws_uvm.records import parse_timestamp, shape_record
+from tap_aws_uvm.records import parse_timestamp, shape_record, utc_timestamp
 from tap_aws_uvm.schemagen import load_schema
 from tap_aws_uvm.sdk_compat import IndexedPartitionState, SelectionAwareRecords
 from tap_aws_uvm.settings import Settings
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
     from tap_aws_uvm.runtime import Runtime
 
+LOGGER = logging.getLogger("tap-aws-uvm")
 T = TypeVar("T")
 # singer-sdk's key for a partition's not-yet-final bookmark (its documented state format).
 PROGRESS_MARKERS = "progress_markers"
@@ -276,7 +278,25 @@ class IncrementalFindingsStream(AwsStream):
     def job_params(self, context: Mapping[str, Any] | None) -> dict[str, Any]:
         assert self._runtime is not None
         settings = self._runtime.settings
-        bookmark = self.get_context_state(dict(context or {})).get("replication_key_value")
+        started = self._runtime.started_at
+        state = self.get_context_state(dict(context or {}))
+        bookmark = state.get("replication_key_value")
+        if bookmark and parse_timestamp(bookmark) > started:
+            # A hand-edited or merged state, or a host with a skewed clock: reading after it
+            # would skip every finding for ever. Forget it before the partition's state is
+            # kept (runtime.Runtime.records), so a failure cannot bring it back.
+            LOGGER.warning(
+                "stream=%s account=%s region=%s: bookmark %s is later than this sync's start "
+                "(%s): not trusted, the partition is read from %s",
+                self.name,
+                (context or {}).get("account_id", "-"),
+                (context or {}).get("region", "-"),
+                bookmark,
+                utc_timestamp(started),
+                "start_date" if settings.start_date else "the beginning",
+            )
+            state.pop("replication_key_value")
+            bookmark = None
         since: dt.datetime | None = None
         if bookmark:
             since = parse_timestamp(bookmark) - dt.timedelta(
@@ -284,12 +304,13 @@ class IncrementalFindingsStream(AwsStream):
             )
         elif settings.start_date:
             since = settings.start_date
-        return {"since": since, "until": self._runtime.started_at}
+        return {"since": since, "until": started}
 
     @override
     def partition_succeeded(self, context: Mapping[str, Any], before: Mapping[str, Any]) -> None:
         previous = before.get("replication_key_value")
-        markers = self.get_context_state(dict(context)).get(PROGRESS_MARKERS)
-        if previous and markers and str(markers.get("replication_key_value") or "") < previous:
+        markers = self.get_context_state(dict(context)).get(PROGRESS_MARKERS) or {}
+        newest = markers.get("replication_key_value")
+        if previous and newest and parse_timestamp(str(newest)) < parse_timestamp(previous):
             # e.g. the newest finding of the last sync was deleted since: keep the old bookmark
             markers["replication_key_value"] = previous

@@ -143,6 +143,37 @@ class Runtime:
         if needs_regions and not any(scope.regions.values()):
             raise FatalError("No region to read: every account's regions failed or were excluded")
         self._entry, self._scope = entry, scope
+        LOGGER.info("%s", self._start_line(needs_regions))
+
+    def _start_line(self, needs_regions: bool) -> str:
+        """What this run reads, in one line: mode, accounts, regions, streams."""
+        settings, scope = self.settings, self.scope
+        if settings.role_arns:
+            mode = f"role list ({len(settings.role_arns)} roles)"
+        elif settings.role_arn and settings.org_accounts:
+            mode = f"organization through {settings.role_arn}"
+        elif settings.role_arn:
+            mode = f"single role {settings.role_arn}"
+        elif settings.aws_access_key_id:
+            mode = "access key"
+        elif settings.aws_profile:
+            mode = f"profile {settings.aws_profile}"
+        else:
+            mode = "ambient credentials"
+        by_outcome = Counter(a.outcome for a in self.coverage.accounts.values())
+        regions = sorted({r for found in scope.regions.values() for r in found})
+        if not needs_regions:
+            where = "none needed"
+        elif settings.all_regions:
+            where = f"every enabled region ({len(regions)}: {', '.join(regions)})"
+        else:
+            where = ", ".join(regions)
+        streams = [s.name for s in self._ordered_streams() if s.selected]
+        return (
+            f"Sync of {mode} at {self.synced_at}: {len(scope.accounts)} account(s) entered, "
+            f"{by_outcome[NOT_ENTERED]} not entered, {by_outcome[SUSPENDED]} suspended; "
+            f"regions: {where}; streams: {', '.join(streams) or 'none selected'}"
+        )
 
     def _not_entered(self, account_id: str, code: str, message: str) -> None:
         LOGGER.warning("Skipped account=%s: %s (not_entered): %s", account_id, code, message)

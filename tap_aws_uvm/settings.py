@@ -232,7 +232,19 @@ SETTINGS: tuple[Setting, ...] = (
         high=525600,
     ),
     # transport
-    _s("endpoint_url", "uri", "One endpoint for every AWS service (LocalStack, moto, a proxy)."),
+    _s(
+        "endpoint_url",
+        "uri",
+        "One endpoint for every AWS service (LocalStack, moto, a proxy). https, or plain http "
+        "to a loopback address; credentials in the URL are refused.",
+    ),
+    _s(
+        "allow_insecure_endpoint",
+        "boolean",
+        "Allow a plain-http endpoint_url to a host that is not loopback (e.g. a LocalStack "
+        "container): assumed-role keys would cross the network in clear text.",
+        default=False,
+    ),
     # benchmarks/README.md: 32 leaves the fan-out below its 20x target
     _s(
         "max_concurrency",
@@ -326,6 +338,7 @@ class Settings:
     start_date: dt.datetime | None
     findings_lookback_minutes: int
     endpoint_url: str | None
+    allow_insecure_endpoint: bool
     max_concurrency: int
     max_attempts: int
     retry_mode: str

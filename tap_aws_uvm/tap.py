@@ -21,6 +21,7 @@ from typing_extensions import override
 from tap_aws_uvm.client import AwsStream
 from tap_aws_uvm.errors import error_message
 from tap_aws_uvm.runtime import FatalError, Runtime, SyncInterrupted
+from tap_aws_uvm.schema_sources import SOURCES
 from tap_aws_uvm.sdk_compat import (
     OwnConfigValidation,
     SignalHooks,
@@ -29,6 +30,7 @@ from tap_aws_uvm.sdk_compat import (
     quiet_sdk_notices,
 )
 from tap_aws_uvm.settings import CONFIG_SCHEMA, Settings, SettingsError
+from tap_aws_uvm.state import state_problem
 from tap_aws_uvm.streams import STREAM_TYPES
 from tap_aws_uvm.validation import unknown_settings, validate_settings
 
@@ -239,7 +241,7 @@ class TapAwsUvm(WrappedSync, SignalHooks, OwnConfigValidation, Tap):  # type: ig
         for signum in HANDLED_SIGNALS:  # until singer-sdk installs its handler (SignalHooks)
             signal.signal(signum, _exit_on_signal)
         try:
-            state = _checked_file(state, "state")
+            state = _checked_file(state, "state", _state_problem)
             catalog = _checked_file(catalog, "catalog")
         except InputFileError as exc:
             cls.logger.error("%s", exc)
@@ -279,8 +281,13 @@ def _json_object(path: str, what: str) -> dict[str, Any]:
     return _parse_object(text, what, path)
 
 
-def _checked_file(handle: IO[str] | None, what: str) -> IO[str] | None:
-    """The file's text as a new handle, once it is known to hold a JSON object."""
+def _checked_file(
+    handle: IO[str] | None,
+    what: str,
+    check: Callable[[dict[str, Any]], str | None] | None = None,
+) -> IO[str] | None:
+    """The file's text as a new handle, once it is known to hold a JSON object that ``check``
+    finds no problem in."""
     if handle is None:
         return None
     name = getattr(handle, "name", what)
@@ -288,8 +295,18 @@ def _checked_file(handle: IO[str] | None, what: str) -> IO[str] | None:
         text = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise InputFileError(f"Invalid {what} file {name}: {exc}") from None
-    _parse_object(text, what, name)
+    loaded = _parse_object(text, what, name)
+    problem = check(loaded) if check is not None else None
+    if problem:
+        raise InputFileError(f"Invalid {what} file {name}: {problem}")
     return io.StringIO(text)
+
+
+def _state_problem(state: dict[str, Any]) -> str | None:
+    incremental = {
+        name: src.replication_key for name, src in SOURCES.items() if src.replication_key
+    }
+    return state_problem(state, incremental)
 
 
 cli = TapAwsUvm.cli

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import ipaddress
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlparse
@@ -99,7 +100,11 @@ def _check_date_time(setting: Setting, value: Any) -> dt.datetime:
 
 def _check_uri(setting: Setting, value: Any) -> str:
     text = _check_string(setting, value)
+    if not text.isascii() or any(ord(c) < 33 or ord(c) == 127 for c in text):
+        raise _fail(setting.name, "must be a URL without spaces or control characters", show=False)
     parsed = urlparse(text)
+    if parsed.username is not None or parsed.password is not None:
+        raise _fail(setting.name, "must not carry credentials (user:password@)", show=False)
     if parsed.scheme not in {"http", "https"} or not parsed.hostname:
         raise _fail(setting.name, "must be an http(s) URL with a host", text)
     try:
@@ -107,6 +112,16 @@ def _check_uri(setting: Setting, value: Any) -> str:
     except ValueError:
         raise _fail(setting.name, "has an invalid port", text) from None
     return text
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost."""
+    if host.lower() in {"localhost", "localhost."}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 _CHECKS: dict[str, Callable[[Setting, Any], Any]] = {
@@ -179,10 +194,25 @@ def _some_region_left(v: dict[str, Any]) -> None:
         raise _fail("exclude_regions", "excludes every region of 'regions'", sorted(excluded))
 
 
+def _no_clear_text_keys(v: dict[str, Any]) -> None:
+    url = v["endpoint_url"]
+    if url is None or v["allow_insecure_endpoint"]:
+        return
+    parsed = urlparse(url)
+    if parsed.scheme == "http" and not is_loopback(parsed.hostname or ""):
+        raise _fail(
+            "endpoint_url",
+            "plain http to a host that is not loopback would send AWS keys in clear text: use "
+            "https, or set allow_insecure_endpoint (e.g. for a LocalStack container)",
+            url,
+        )
+
+
 RULES: tuple[Callable[[dict[str, Any]], None], ...] = (
     _credentials_go_together,
     _one_mode,
     _some_region_left,
+    _no_clear_text_keys,
 )
 
 
