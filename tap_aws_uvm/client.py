@@ -24,9 +24,15 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
 from tap_aws_uvm.auth import Account
+from tap_aws_uvm.conform import Conformer
 from tap_aws_uvm.errors import error_code
 from tap_aws_uvm.fanout import DENIED_CODES
-from tap_aws_uvm.records import parse_timestamp, shape_record, utc_timestamp
+from tap_aws_uvm.records import (
+    normalize_timestamp,
+    parse_timestamp,
+    shape_record,
+    utc_timestamp,
+)
 from tap_aws_uvm.schemagen import load_schema
 from tap_aws_uvm.sdk_compat import IndexedPartitionState, SelectionAwareRecords
 from tap_aws_uvm.settings import Settings
@@ -71,6 +77,7 @@ class Job:
     settings: Settings = field(repr=False)
     params: Mapping[str, Any] = field(default_factory=dict)
     synced_at: str | None = None  # the sync's start, on every record
+    conformer: Conformer | None = field(default=None, repr=False)  # the stream's schema
     expected_errors: frozenset[str] = frozenset()
     native: bool = False
     account_regions: tuple[str, ...] = ()
@@ -78,6 +85,8 @@ class Job:
     started_at: dt.datetime | None = None
     # enrichment calls that were denied: IAM action -> (error code, records emitted without it)
     missing_codes: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # date-time columns whose AWS value could not be read: column -> values emitted as null
+    unparsed: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -169,6 +178,18 @@ class Job:
         ``shares``; released once the last of them has used it."""
         return self.calls.shared(self.account, self.region, name, make)
 
+    def timestamp(self, value: Any, column: str) -> str | None:
+        """A date-time column in the tap's UTC form; a value that is no date-time becomes null,
+        counted (one WARNING per partition and column): a date never fails a partition."""
+        if value is None:
+            return None
+        try:
+            return normalize_timestamp(str(value))
+        except ValueError:
+            with self._lock:
+                self.unparsed[column] = self.unparsed.get(column, 0) + 1
+            return None
+
     def arn(
         self,
         service: str,
@@ -187,7 +208,8 @@ class Job:
         columns.setdefault("account_id", self.account_id)
         columns.setdefault("region", self.region)
         columns.setdefault("synced_at", self.synced_at)
-        return shape_record(aws_object, native=self.native, **columns)
+        record = shape_record(aws_object, native=self.native, **columns)
+        return record if self.conformer is None else self.conformer.fit(record)
 
 
 class AwsStream(IndexedPartitionState, SelectionAwareRecords, Stream):
@@ -217,6 +239,8 @@ class AwsStream(IndexedPartitionState, SelectionAwareRecords, Stream):
     def __init__(self, tap: Tap, runtime: Runtime | None) -> None:
         super().__init__(tap, schema=load_schema(self.name))
         self._runtime = runtime
+        # every record fits this schema (conform.py): cheaper than singer-sdk's conformance
+        self.conformer = Conformer(self.schema)
 
     @classmethod
     def required_actions(cls, settings: Settings | None) -> tuple[str, ...]:

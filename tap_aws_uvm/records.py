@@ -41,11 +41,9 @@ def utc_timestamp(value: dt.datetime) -> str:
 
 
 def parse_timestamp(text: str) -> dt.datetime:
-    """An aware UTC datetime from an ISO 8601 string (AWS's, or a bookmark)."""
-    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
+    """An aware UTC datetime from an ISO 8601 string (AWS's, or a bookmark); any form
+    ``normalize_timestamp`` takes. Raises ``ValueError`` for anything else."""
+    return _parse_iso(text)
 
 
 # AWS's usual form of an ISO 8601 UTC string: only its fraction needs padding to microseconds.
@@ -53,20 +51,52 @@ _ISO_UTC = re.compile(
     r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
     r"(?:\.(\d{1,6}))?Z"
 )
+# Every other ISO 8601 form seen in findings: offsets (+00:00, +0000), no zone, 7-9 digit
+# fractions, a comma, a space for the T, a leap second (:60), a date alone.
+_ISO_ANY = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?",
+    re.A,
+)
 
 
 def normalize_timestamp(text: str | None) -> str | None:
-    """AWS's ISO 8601 strings (Security Hub dates) in the canonical form of ``utc_timestamp``.
+    """An ISO 8601 string (Security Hub's dates) in the canonical form of ``utc_timestamp``.
 
     ``2024-05-01T12:00:00.123Z`` is padded as it is (a third of the time of parsing it, five
-    dates a finding); any other form (offsets, no ``Z``) is parsed and converted to UTC.
+    dates a finding); any other form is parsed and converted to UTC: offsets, no zone (UTC),
+    fractions beyond microseconds (cut), and a leap second (``23:59:60``, which Security Hub
+    accepts), held at the last microsecond of its minute so it still sorts in place. Raises
+    ``ValueError`` for anything else.
     """
     if text is None:
         return None
     match = _ISO_UTC.fullmatch(text)
     if match is not None:
         return f"{text[:19]}.{match.group(1) or '':0<6}Z"
-    return utc_timestamp(parse_timestamp(text))
+    return utc_timestamp(_parse_iso(text))
+
+
+def _parse_iso(text: str) -> dt.datetime:
+    match = _ISO_ANY.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"not an ISO 8601 date-time: {text[:40]!r}")
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    seconds = int(second or 0)
+    micros = int((fraction or "0")[:6].ljust(6, "0"))
+    if seconds == 60:  # a leap second: the last microsecond of its minute
+        seconds, micros = 59, 999_999
+    tz = dt.UTC
+    if zone and zone not in "Zz":
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+        tz = dt.timezone(sign * offset)
+    value = dt.datetime(
+        int(year), int(month), int(day), int(hour or 0), int(minute or 0), seconds, micros, tz
+    )
+    return value.astimezone(dt.UTC)
 
 
 def json_native(value: Any) -> Any:

@@ -45,6 +45,7 @@ from tap_aws_uvm.coverage import (
 from tap_aws_uvm.errors import error_code, error_message
 from tap_aws_uvm.fanout import Fanout, PartitionFailure, PartitionFeed, SharedResults
 from tap_aws_uvm.fanout import classify as classify_error
+from tap_aws_uvm.logs import withhold_wire_logs
 from tap_aws_uvm.records import utc_timestamp
 from tap_aws_uvm.retries import CallLimiter, CallPolicy, SyncStopped, endpoint_of
 from tap_aws_uvm.scope import Scope, resolve_scope
@@ -78,6 +79,7 @@ class Runtime:
     """Everything one sync shares: clients, the accounts entered, the fan-out, coverage."""
 
     def __init__(self, settings: Settings, ordered_streams: Callable[[], list[AwsStream]]) -> None:
+        withhold_wire_logs()  # before any AWS call: no secret at any log level (logs.py)
         self.settings = settings
         self.started_at = dt.datetime.now(dt.UTC)
         self.synced_at = utc_timestamp(self.started_at)  # on every record of the sync
@@ -250,6 +252,7 @@ class Runtime:
                 settings=self.settings,
                 params=stream.job_params(context),
                 synced_at=self.synced_at,
+                conformer=stream.conformer,
                 expected_errors=stream.expected_errors,
                 native=stream.records_json_native,
                 account_regions=tuple(self.scope.regions.get(account.account_id, ())),
@@ -368,6 +371,10 @@ class Runtime:
                 action,
                 code,
                 count,
+            )
+        for column, count in (job.unparsed if job else {}).items():
+            LOGGER.warning(
+                "%s: %d value(s) of %s were not date-times: emitted as null", place, count, column
             )
         if failure is not None and failure.outcome == UNREACHABLE and failure.exception:
             url = getattr(failure.exception, "kwargs", {}).get("endpoint_url") or ""

@@ -20,6 +20,7 @@ from typing_extensions import override
 
 from tap_aws_uvm.client import AwsStream
 from tap_aws_uvm.errors import error_message
+from tap_aws_uvm.logs import withhold_wire_logs
 from tap_aws_uvm.runtime import FatalError, Runtime, SyncInterrupted
 from tap_aws_uvm.schema_sources import SOURCES
 from tap_aws_uvm.sdk_compat import (
@@ -238,6 +239,7 @@ class TapAwsUvm(WrappedSync, SignalHooks, OwnConfigValidation, Tap):  # type: ig
     ) -> None:
         """singer-sdk's own invoke, given state and catalog files that were checked first."""
         quiet_sdk_notices()
+        withhold_wire_logs()
         for signum in HANDLED_SIGNALS:  # until singer-sdk installs its handler (SignalHooks)
             signal.signal(signum, _exit_on_signal)
         try:

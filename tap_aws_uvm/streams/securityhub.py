@@ -7,7 +7,7 @@ from typing import Any
 
 from tap_aws_uvm import finding_columns
 from tap_aws_uvm.client import IncrementalFindingsStream, Job
-from tap_aws_uvm.records import normalize_timestamp, utc_timestamp
+from tap_aws_uvm.records import utc_timestamp
 
 # ASFF's ISO 8601 date strings, normalized to the tap's UTC form: AWS name -> column
 DATE_COLUMNS = (
@@ -45,7 +45,9 @@ class SecurityHubFindingsStream(IncrementalFindingsStream):
             Filters={"UpdatedAt": [updated]},
             SortCriteria=[{"Field": "UpdatedAt", "SortOrder": "asc"}],
         ):
-            dates = {column: normalize_timestamp(finding.get(aws)) for aws, column in DATE_COLUMNS}
+            dates = {
+                column: job.timestamp(finding.get(aws), column) for aws, column in DATE_COLUMNS
+            }
             yield job.record(
                 finding,
                 finding_region=finding.get("Region"),

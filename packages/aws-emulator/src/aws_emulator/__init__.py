@@ -127,6 +127,15 @@ class Emulator:
         result: dict[str, Any] = response.json()
         return result
 
+    def issued_credentials(self) -> list[dict[str, str]]:
+        """Every AccessKeyId / SecretAccessKey / SessionToken AssumeRole issued."""
+        response = requests.get(
+            f"{self.endpoint_url}/_emulator/sts/issued", timeout=CONTROL_TIMEOUT_SECONDS
+        )
+        response.raise_for_status()
+        issued: list[dict[str, str]] = response.json()["credentials"]
+        return issued
+
     def reset_counts(self) -> None:
         self.control("counts/reset")
 

@@ -88,7 +88,7 @@ SIGNING_NAME_ALIASES = {  # signing name -> botocore service name, where they di
     "cognito-identity": "cognito-identity",
     "lambda": "lambda",
 }
-BUILTIN_CONTROL_ROUTES = {"faults", "counts", "counts/reset", "reset", "health"}
+BUILTIN_CONTROL_ROUTES = {"faults", "counts", "counts/reset", "reset", "health", "sts/issued"}
 
 
 # ---- request parsing --------------------------------------------------------------------
@@ -241,6 +241,8 @@ class EmulatorServer:
         self.pager = Pager(decorate=self._decorate_page)
         self._lock = threading.Lock()
         self._token_expiry: dict[str, float] = {}
+        # every secret AssumeRole handed out: tests search a client's output for them
+        self._issued: list[dict[str, str]] = []
         self._account_by_key: dict[str, str] = {}
 
     # -- EmulatorApp protocol
@@ -390,6 +392,7 @@ class EmulatorServer:
         self.pager.clear()
         with self._lock:
             self._token_expiry.clear()
+            self._issued.clear()
 
     # -- handling
     def _handle(self, call: Call) -> AwsResponse:
@@ -530,6 +533,13 @@ class EmulatorServer:
             self.stats.add(self.stats.assume_role, parts[4])
         if faults.assume_role_expiration_seconds is not None:
             resp = self._rewrite_expiration(resp, faults.assume_role_expiration_seconds)
+        issued = {
+            name: match.group(1).decode()
+            for name in ("AccessKeyId", "SecretAccessKey", "SessionToken")
+            if (match := re.search(rf"<{name}>([^<]+)</{name}>".encode(), resp.body))
+        }
+        with self._lock:
+            self._issued.append(issued)
         return resp
 
     def _rewrite_expiration(self, resp: AwsResponse, seconds: int) -> AwsResponse:
@@ -640,6 +650,9 @@ class EmulatorServer:
         if path == "counts/reset":
             self.stats.clear()
             return {"ok": True}
+        if path == "sts/issued":  # every credential AssumeRole issued since the last reset
+            with self._lock:
+                return {"credentials": list(self._issued)}
         if path == "faults":
             if method == "POST":
                 self.faults = Faults.from_config(payload)

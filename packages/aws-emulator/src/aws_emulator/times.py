@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,9 @@ __all__ = ["epoch_from_us", "iso_from_us", "parse_time_us"]
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+_LEAP_SECOND = re.compile(r":60(\.\d+)?")
 
 
 def parse_time_us(value: Any) -> int:
@@ -23,6 +27,11 @@ def parse_time_us(value: Any) -> int:
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
+        # Security Hub's date format allows a leap second (23:59:60): it sorts as the last
+        # microsecond of its minute, as datetime cannot hold it
+        leap = _LEAP_SECOND.search(text)
+        if leap is not None:
+            text = f"{text[: leap.start()]}:59.999999{text[leap.end() :]}"
         try:
             dt = datetime.fromisoformat(text)
         except ValueError:
