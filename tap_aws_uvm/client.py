@@ -34,7 +34,11 @@ from tap_aws_uvm.records import (
     utc_timestamp,
 )
 from tap_aws_uvm.schemagen import load_schema
-from tap_aws_uvm.sdk_compat import IndexedPartitionState, SelectionAwareRecords
+from tap_aws_uvm.sdk_compat import (
+    IndexedPartitionState,
+    SelectionAwareRecords,
+    quiet_sdk_notices,
+)
 from tap_aws_uvm.settings import Settings
 
 if TYPE_CHECKING:
@@ -241,6 +245,7 @@ class AwsStream(IndexedPartitionState, SelectionAwareRecords, Stream):
         self._runtime = runtime
         # every record fits this schema (conform.py): cheaper than singer-sdk's conformance
         self.conformer = Conformer(self.schema)
+        quiet_sdk_notices(self.logger)
 
     @classmethod
     def required_actions(cls, settings: Settings | None) -> tuple[str, ...]:

@@ -259,10 +259,13 @@ class Fanout:
                 self._put(feed, page)
         self._put(feed, _DONE)
 
-    def consume(self, feed: PartitionFeed) -> Iterator[list[dict[str, Any]]]:
+    def consume(
+        self, feed: PartitionFeed, on_wait: Callable[[], None] | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
         """Pages of a partition, on the consumer's thread; check ``feed.failure`` afterwards.
 
-        Stopping early (the generator closed) abandons the feed, which releases its worker.
+        ``on_wait`` is called while no page has come (e.g. to log progress). Stopping early
+        (the generator closed) abandons the feed, which releases its worker.
         """
         finished = False
         try:
@@ -272,6 +275,8 @@ class Fanout:
                 except queue.Empty:
                     if self._closed.is_set():
                         raise SyncStopped("the sync is stopping") from None
+                    if on_wait is not None:
+                        on_wait()
                     continue
                 if item is _DONE:
                     finished = True

@@ -46,6 +46,7 @@ from tap_aws_uvm.errors import error_code, error_message
 from tap_aws_uvm.fanout import Fanout, PartitionFailure, PartitionFeed, SharedResults
 from tap_aws_uvm.fanout import classify as classify_error
 from tap_aws_uvm.logs import withhold_wire_logs
+from tap_aws_uvm.progress import Progress
 from tap_aws_uvm.records import utc_timestamp
 from tap_aws_uvm.retries import CallLimiter, CallPolicy, SyncStopped, endpoint_of
 from tap_aws_uvm.scope import Scope, resolve_scope
@@ -91,6 +92,9 @@ class Runtime:
         )
         self.factory = ClientFactory(settings, self.policy)
         self.coverage = Coverage()
+        self.progress = Progress(
+            settings.progress_interval_seconds, strict=settings.fail_on_access_denied
+        )
         self.interrupted: int | None = None
         self._ordered_streams = ordered_streams
         self._entry: Entry | None = None
@@ -137,7 +141,7 @@ class Runtime:
                 )
             else:
                 LOGGER.warning(
-                    "Account %s: could not list its enabled regions (%s): an auth error in its "
+                    "account=%s: could not list its enabled regions (%s): an auth error in its "
                     "regions counts as failed, not disabled",
                     account_id,
                     code,
@@ -200,6 +204,7 @@ class Runtime:
             partitions = self.partitions_of(stream)
             contexts = [None] if partitions is None else list(partitions)
             planned.extend((stream, context) for context in contexts)
+            self.progress.plan(stream.name, len(contexts))
         users: Counter[tuple[str, str, str]] = Counter()
         for stream, context in planned:
             for name in stream.shares:
@@ -307,17 +312,21 @@ class Runtime:
         )
         snapshot = copy.deepcopy(dict(stream.get_context_state(dict(context)))) if context else None
         by_region: Counter[str] | None = Counter() if stream.scope == ACCOUNT else None
+        progress = self.progress
         try:
-            for page in self.fanout.consume(feed):
+            for page in self.fanout.consume(feed, on_wait=progress.tick):
                 if by_region is not None:
                     by_region.update(record.get("region") or GLOBAL for record in page)
+                progress.add_records(len(page))
                 yield from page
                 self._check_interrupted()
+                progress.tick()
         except (SyncStopped, SyncInterrupted):
             self._restore(stream, context, snapshot)
             self._check_interrupted()
             raise
         outcome = self._outcome(feed)
+        progress.partition_done(stream.name, outcome.outcome)
         if by_region is None:
             self.coverage.record(outcome)
         else:  # one ListBuckets per account, recorded as one partition per region in scope

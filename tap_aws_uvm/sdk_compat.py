@@ -297,6 +297,13 @@ HARMLESS_SDK_NOTICES: dict[str, str] = {
     # once per partition of an unsorted stream: our finding streams are unsorted by design and
     # resumable per partition
     "Stream is assumed to be unsorted": "unsorted finding streams are by design",
+    # at every start, whether or not the user asked for environment settings: it blames
+    # nothing the user set
+    "Skipping parse of env var settings": "said at every start, about nothing the user did",
+    # once per partition of an incremental stream, without naming the partition: the progress
+    # line and the coverage summary say what was read; a bookmark that is not trusted is a
+    # WARNING of the tap's own
+    "Starting incremental sync of": "one line per partition that names no partition",
 }
 
 
@@ -305,8 +312,9 @@ def _not_harmless(record: logging.LogRecord) -> bool:
     return not any(fragment in message for fragment in HARMLESS_SDK_NOTICES)
 
 
-def quiet_sdk_notices() -> None:
-    """Filter the notices above from singer-sdk's loggers (idempotent)."""
-    logger = logging.getLogger("singer_sdk")
-    if _not_harmless not in logger.filters:
-        logger.addFilter(_not_harmless)
+def quiet_sdk_notices(*loggers: logging.Logger) -> None:
+    """Filter the notices above from singer-sdk's loggers, the tap's, and ``loggers`` (a
+    stream's: singer-sdk logs through each stream's own logger). Idempotent."""
+    for logger in (logging.getLogger("singer_sdk"), logging.getLogger("tap-aws-uvm"), *loggers):
+        if _not_harmless not in logger.filters:
+            logger.addFilter(_not_harmless)

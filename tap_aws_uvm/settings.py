@@ -294,6 +294,15 @@ SETTINGS: tuple[Setting, ...] = (
         high=900,
     ),
     _s(
+        "progress_interval_seconds",
+        "integer",
+        "How often the progress line (partitions done, records, time left) is logged during a "
+        "sync; it is logged at each stream's end too.",
+        default=30,
+        low=1,
+        high=86400,
+    ),
+    _s(
         "call_timeout_seconds",
         "integer",
         "Most time one AWS call may take, retries included: refused, reset or timed-out "
@@ -345,6 +354,7 @@ class Settings:
     fail_on_access_denied: bool
     connect_timeout_seconds: int
     read_timeout_seconds: int
+    progress_interval_seconds: int
     call_timeout_seconds: int
 
     @property

@@ -155,6 +155,7 @@ class TapAwsUvm(WrappedSync, SignalHooks, OwnConfigValidation, Tap):  # type: ig
             runtime.close()
         if runtime.interrupted is not None:
             code = self._interrupted(runtime.interrupted)
+        self.logger.info("%s", runtime.progress.summary(code))
         if code:
             sys.exit(code)
 

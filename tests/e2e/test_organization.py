@@ -141,7 +141,7 @@ def test_disabled_region_and_denied_service_are_skipped_and_counted(
     # ec2 denied: its DescribeRegions too (the regions listed are still read)
     assert (
         sum(
-            f"Account {denied_account}: could not list its enabled regions "
+            f"account={denied_account}: could not list its enabled regions "
             "(UnauthorizedOperation)" in w
             for w in warnings
         )
