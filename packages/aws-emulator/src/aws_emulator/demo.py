@@ -1,19 +1,22 @@
-"""``tap-aws-uvm-demo``: install Meltano and the plugins, run the tap into DuckDB, show the tables.
+"""``tap-aws-uvm-demo``: install Meltano and the plugins, sync into DuckDB, build the models.
 
-With AWS credentials configured (``tap-aws-uvm.config.json`` in the project, ``TAP_AWS_UVM_*``
-settings in the environment, or credentials boto3 finds: environment, shared files, SSO) it
-syncs real AWS. Otherwise it starts the built-in AWS emulator on 127.0.0.1, seeds the demo
-organization (a management account, two ACTIVE members and one SUSPENDED, in two regions, with
-inventory and findings), and syncs that. Either way it runs
+Which AWS it reads is explicit, never guessed from the credentials a machine happens to have:
 
-    meltano run tap-aws-uvm target-duckdb
-
-and prints the records per table read back from ``output/warehouse.duckdb``. In demo mode it
-also checks every count against what was seeded and exits 1 on a mismatch.
-
-    uv run tap-aws-uvm-demo            # real AWS if configured, else the demo organization
+    uv run tap-aws-uvm-demo            # the demo organization, unless tap-aws-uvm.config.json
+                                       # in the project names what to read
+    uv run tap-aws-uvm-demo --aws      # your AWS: tap-aws-uvm.config.json, else the
+                                       # credentials boto3 finds (environment, ~/.aws, SSO)
     uv run tap-aws-uvm-demo --demo     # the demo organization, whatever is configured
-    uv run tap-aws-uvm-demo --aws      # real AWS (fails if nothing is configured)
+
+The demo organization is the built-in AWS emulator on 127.0.0.1 (no network, no AWS account):
+a management account, two ACTIVE members and one SUSPENDED, in two regions, with inventory and
+findings. Either way it runs
+
+    meltano run tap-aws-uvm target-duckdb dbt-duckdb:build
+
+then prints the records per table of ``output/warehouse.duckdb`` and the answers to the
+day-one questions from the warehouse models. In demo mode it also checks every count against
+what was seeded and exits 1 on a mismatch. The first line it prints says which AWS is read.
 
 Meltano 4.4.1 is installed in its own environment under ``.meltano/`` (it is not a dependency
 of the tap); ``MELTANO_BIN`` points at another Meltano executable instead.
@@ -35,7 +38,14 @@ from pathlib import Path
 from typing import Any
 
 from aws_emulator import Emulator
-from aws_emulator.demo_org import DEMO_MEMBERS, DEMO_REGIONS, DEMO_SUSPENDED, seed_demo
+from aws_emulator.day_one import DayOneError, day_one_answers, print_day_one
+from aws_emulator.demo_org import (
+    DEMO_MEMBERS,
+    DEMO_REGIONS,
+    DEMO_SUSPENDED,
+    coverage_rows,
+    seed_demo_expectations,
+)
 
 MELTANO_VERSION = "4.4.1"
 CONFIG_FILE = "tap-aws-uvm.config.json"
@@ -43,6 +53,12 @@ DUCKDB_FILE = Path("output") / "warehouse.duckdb"
 DUCKDB_SCHEMA = "tap_aws_uvm"
 SUMMARY_FILE = Path("output") / "demo-summary.json"
 PREFIX = "tap-aws-uvm-demo:"
+# SQL over the demo warehouse with what the project installs (no DuckDB CLI needed)
+QUERY_COMMAND = (
+    '.meltano/utilities/dbt-duckdb/venv/bin/python -i -c "import duckdb; '
+    "db = duckdb.connect('output/warehouse.duckdb', read_only=True)\"  "
+    "then: db.sql('select * from analytics.aws_assets').show()"
+)
 
 
 class DemoError(RuntimeError):
@@ -222,10 +238,9 @@ def duckdb_counts(root: Path, path: Path, schema: str = DUCKDB_SCHEMA) -> dict[s
 # Real AWS or the demo organization?
 
 
-def real_aws_reason(root: Path) -> str | None:
-    """Why this looks like a machine with AWS access configured, or None."""
-    if (root / CONFIG_FILE).is_file():
-        return f"{CONFIG_FILE} found"
+def ambient_aws(root: Path) -> str | None:
+    """What AWS access this machine has besides the config file (settings in the environment,
+    credentials boto3 finds), said in a few words; None when there is none."""
     settings = sorted(k for k in os.environ if k.startswith("TAP_AWS_UVM_"))
     if settings:
         return f"{settings[0]} is set"
@@ -298,50 +313,80 @@ def print_table(counts: Mapping[str, int], expected: Mapping[str, int] | None) -
     print(f"  {'total':<{width}}  {sum(counts.values()):>8}", flush=True)
 
 
+PLUGINS = ("tap-aws-uvm", "target-duckdb", "dbt-duckdb")
+PIPELINE = ("tap-aws-uvm", "target-duckdb", "dbt-duckdb:build")
+
+
+def which_aws(root: Path, *, demo: bool, aws: bool) -> str | None:
+    """Why your AWS is read (the first line says it), or None for the demo organization."""
+    if demo:
+        return None
+    config = root / CONFIG_FILE
+    if config.is_file():
+        return f"{CONFIG_FILE} names it"
+    if not aws:
+        return None
+    ambient = ambient_aws(root)
+    if ambient is None:
+        raise DemoError(f"--aws: no AWS access found (write {CONFIG_FILE}, or configure boto3)")
+    return f"--aws, {ambient}"
+
+
+def show_models(root: Path, duckdb_path: Path) -> None:
+    say("the day-one questions, answered from the warehouse models (schema analytics):")
+    try:
+        print_day_one(day_one_answers(root, duckdb_path))
+    except DayOneError as exc:
+        raise DemoError(str(exc)) from None
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tap-aws-uvm-demo", description=__doc__.split("\n")[0])
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--demo", action="store_true", help="use the demo organization")
-    mode.add_argument("--aws", action="store_true", help="use real AWS")
+    mode.add_argument("--demo", action="store_true", help="the demo organization, whatever is set")
+    mode.add_argument("--aws", action="store_true", help="your AWS (see --help's description)")
     args = parser.parse_args(argv)
 
     root = project_root()
-    reason = None if args.demo else real_aws_reason(root)
-    if args.aws and reason is None:
-        raise DemoError(f"--aws: no AWS configuration found (write {CONFIG_FILE})")
-    demo = reason is None
-    plugins = ["tap-aws-uvm", "target-duckdb"]
+    reason = which_aws(root, demo=args.demo, aws=args.aws)
     duckdb_path = root / DUCKDB_FILE
     duckdb_path.parent.mkdir(parents=True, exist_ok=True)
 
     started = time.monotonic()
-    if not demo:
-        say(f"real AWS: {reason} (use --demo for the demo organization)")
+    if reason is not None:
+        say(f"reading YOUR AWS ({reason}); --demo reads the built-in demo organization instead")
         env = meltano_env(real_aws_env(root), demo=False)
         env["MELTANO_ENVIRONMENT"] = "prod"
-        install_plugins(root, plugins, env)
-        meltano(root, "run", "tap-aws-uvm", "target-duckdb", env=env)
+        install_plugins(root, list(PLUGINS), env)
+        meltano(root, "run", *PIPELINE, env=env)
         counts = duckdb_counts(root, duckdb_path)
         say(f"records per table in {DUCKDB_FILE} (schema {DUCKDB_SCHEMA}):")
         print_table(counts, None)
+        show_models(root, duckdb_path)
         return 0
 
-    say("no AWS configuration found: using the demo organization on the local AWS emulator")
+    ambient = ambient_aws(root)
+    say(
+        "reading the built-in demo organization: an emulated AWS on 127.0.0.1, no AWS account "
+        "is touched" + (f" ({ambient}: not used; --aws reads your AWS)" if ambient else "")
+    )
     env = meltano_env({"MELTANO_ENVIRONMENT": "dev"}, demo=True)
-    install_plugins(root, plugins, env)
+    install_plugins(root, list(PLUGINS), env)
     with Emulator.start() as aws:
         say(f"emulator listening on {aws.endpoint_url}; seeding the demo organization")
-        expected = seed_demo(aws.endpoint_url)
+        seeded = seed_demo_expectations(aws.endpoint_url)
+        expected = dict(seeded.records)
         say(
             f"seeded {1 + DEMO_MEMBERS} ACTIVE accounts (+{DEMO_SUSPENDED} SUSPENDED) x "
             f"{len(DEMO_REGIONS)} regions ({', '.join(DEMO_REGIONS)})"
         )
         duckdb_path.unlink(missing_ok=True)
         env["TAP_AWS_UVM_ENDPOINT_URL"] = aws.endpoint_url
-        say("meltano run tap-aws-uvm target-duckdb")
-        meltano(root, "run", "--full-refresh", "tap-aws-uvm", "target-duckdb", env=env)
+        say(f"meltano run {' '.join(PIPELINE)}")
+        meltano(root, "run", "--full-refresh", *PIPELINE, env=env)
     counts = duckdb_counts(root, duckdb_path)
     streams = tap_stream_names(root)
+    expected["sync_coverage"] = coverage_rows(streams, seeded.organization, DEMO_REGIONS)
     expected = {name: expected[name] for name in streams if name in expected}
     say(f"records per table in {DUCKDB_FILE} (schema {DUCKDB_SCHEMA}):")
     print_table(counts, expected)
@@ -366,9 +411,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         for problem in problems:
             say(f"MISMATCH {problem}")
         return 1
+    show_models(root, duckdb_path)
     say(
         f"OK: {len(counts)} tables, {sum(counts.values())} records, every count as seeded "
-        f"({summary['seconds']}s). Query it: duckdb {DUCKDB_FILE}"
+        f"({summary['seconds']}s). Query it: {QUERY_COMMAND}"
     )
     return 0
 

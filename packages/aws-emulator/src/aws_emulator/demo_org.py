@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +98,7 @@ class DemoExpectations:
     public_instances: tuple[str, ...]  # instance ARNs with a public IP
     public_ips: Mapping[str, str]  # instance ARN -> public IP
     images_with_critical_cves: tuple[str, ...]  # image ARNs with an ACTIVE CRITICAL CVE finding
+    # (any source: Inspector through ECR enhanced scanning, or a basic scan)
     # distinct findings (deduplicated across streams) per finding's own account
     critical_high_by_account: Mapping[str, int]  # every status
     critical_high_active_by_account: Mapping[str, int]  # ACTIVE only
@@ -107,6 +108,16 @@ class DemoExpectations:
     # -> (statusCode, reason)
     asset_ids: frozenset[str]
     organization: Organization  # the seed itself: accounts, resources, sessions
+
+
+def coverage_rows(streams: Sequence[str], org: Organization, regions: Sequence[str]) -> int:
+    """The sync_coverage records a full organization sync of ``streams`` writes over the seed:
+    one per partition (s3_buckets: per region in scope; accounts: one), and one per stream x
+    account not read (the suspended ones)."""
+    read = [s for s in streams if s != "sync_coverage"]
+    partitions = len(org.active_accounts) * len(regions)
+    rows = sum(1 if s == "accounts" else partitions for s in read)
+    return rows + len(org.suspended_accounts) * len(read)
 
 
 def seed_demo(endpoint_url: str) -> dict[str, int]:
@@ -176,21 +187,17 @@ def load_demo_findings(endpoint_url: str, org: Organization) -> DemoExpectations
                 f"network_{data_type}", 0
             ) + len(ids)
     public = {i.arn: i.public_ip for p in partitions for i in p.instances if i.public_ip}
+    # an image with an ACTIVE CRITICAL CVE finding, from any source (Inspector's through ECR
+    # enhanced scanning, and basic scans alike)
     critical_images = sorted(
         {
-            image.arn
-            for p in partitions
-            for image in p.ecr_images
-            for f in image.inspector_findings
-            if f["severity"] == "CRITICAL"
-            and f["status"] == "ACTIVE"
-            and any(
-                v.startswith("CVE-")
-                for v in (
-                    f["packageVulnerabilityDetails"]["vulnerabilityId"],
-                    *f["packageVulnerabilityDetails"]["relatedVulnerabilities"],
-                )
-            )
+            resource
+            for f in expected
+            if f.severity_label == "CRITICAL"
+            and f.finding_status == "ACTIVE"
+            and any(v.startswith("CVE-") for v in f.vulnerability_ids)
+            for resource in f.resource_ids
+            if ":ecr:" in resource
         }
     )
     return DemoExpectations(
@@ -572,7 +579,9 @@ def _expect_ecr(
     else:
         attrs = {a["key"]: a["value"] for a in data["attributes"]}
         finding_id = f"{data['name']}|{attrs['package_name']}|{attrs['package_version']}"
-        vulns, score = [data["name"]], None
+        # the CVSS base score a basic finding carries, as the tap lifts it
+        cvss = attrs.get("CVSS3_SCORE") or attrs.get("CVSS2_SCORE")
+        vulns, score = [data["name"]], float(cvss) if cvss else None
     key = {
         "account_id": res.account_id,
         "region": res.region,
