@@ -145,6 +145,7 @@ class TapAwsUvm(WrappedSync, SignalHooks, OwnConfigValidation, Tap):  # type: ig
         except FatalError as exc:
             if runtime.interrupted is None:
                 self.logger.error("%s", exc)
+                self._coverage_only()
             code = 1
         except Exception as exc:  # one line; the traceback at DEBUG only
             if runtime.interrupted is None:
@@ -158,6 +159,17 @@ class TapAwsUvm(WrappedSync, SignalHooks, OwnConfigValidation, Tap):  # type: ig
         self.logger.info("%s", runtime.progress.summary(code))
         if code:
             sys.exit(code)
+
+    def _coverage_only(self) -> None:
+        """When the sync cannot start (no account entered), still write sync_coverage: the
+        accounts not entered are rows of their own, one per selected stream."""
+        stream = self.streams.get("sync_coverage")
+        if stream is None or not stream.selected:
+            return
+        try:
+            stream.sync()
+        except TargetStopped:
+            self._target_stopped()
 
     @override
     def on_signal(self, signum: int) -> None:

@@ -9,6 +9,7 @@ from aws_emulator import Emulator
 from aws_emulator.faults import throttle_draw
 from aws_emulator.seed import Organization
 
+from tap_aws_uvm.streams import STREAM_TYPES
 from tests.e2e.conftest import REGIONS, requests_for
 from tests.e2e.tap_runner import TapRun, catalog_selecting, run_tap
 from tests.e2e.test_foundation import assert_inventory
@@ -199,7 +200,20 @@ def test_every_assume_role_denied_stops_with_one_line(
         (line,) = run.lines("ERROR")
         assert "No account could be entered: could not assume role arn:aws:iam::" in line
         assert "AccessDenied" in line
-        assert run.records == {}
+        records = dict(run.records)
+        rows = records.pop("sync_coverage", [])
+        assert records == {}
+        if config is org_config:  # the management role itself: no account is known
+            assert rows == []
+            continue
+        # role list: each account not entered is a row, one per selected stream
+        streams = {s.name for s in STREAM_TYPES} - {"sync_coverage"}
+        assert {(r["stream"], r["account_id"], r["outcome"]) for r in rows} == {
+            (stream, account.id, "not_entered")
+            for stream in streams
+            for account in org.active_accounts
+        }
+        assert len(rows) == len(streams) * len(org.active_accounts)
 
 
 def seed_throttling_each_protocol(org: Organization) -> int:
