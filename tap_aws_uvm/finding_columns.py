@@ -10,11 +10,12 @@ Every finding record carries, beside AWS's own fields (DESIGN.md, "Warehouse col
 - ``finding_status``: ``ACTIVE``, ``SUPPRESSED`` or ``CLOSED``.
 
 Each source has one function from its AWS finding to these columns: :func:`securityhub`
-(ASFF), :func:`inspector` (Inspector2), :func:`ecr_basic` and :func:`ecr_enhanced`
-(``DescribeImageScanFindings``). A new source (Security Hub's OCSF findings) adds its own
-function beside them, built on the same helpers. The value sets mapped are botocore's
-enums: Security Hub ``SeverityLabel``, ``WorkflowStatus``, ``RecordState``; Inspector2
-``Severity``, ``FindingStatus``; ECR ``FindingSeverity`` (its ``UNDEFINED`` is UNTRIAGED).
+(ASFF), :func:`ocsf` (Security Hub's OCSF findings, ``GetFindingsV2``), :func:`inspector`
+(Inspector2), :func:`ecr_basic` and :func:`ecr_enhanced` (``DescribeImageScanFindings``),
+all built on the same helpers. The value sets mapped are botocore's enums: Security Hub
+``SeverityLabel``, ``WorkflowStatus``, ``RecordState``; Inspector2 ``Severity``,
+``FindingStatus``; ECR ``FindingSeverity`` (its ``UNDEFINED`` is UNTRIAGED); and OCSF's
+``severity_id`` / ``status_id`` enums (botocore models the OCSF finding as a document).
 """
 
 from __future__ import annotations
@@ -180,6 +181,107 @@ def _securityhub_resource(resource_id: Any, account_arn: AccountArn) -> str | No
         return None
     if resource_id.startswith(ACCOUNT_RESOURCE):
         return account_arn(resource_id[len(ACCOUNT_RESOURCE) :]) or resource_id
+    return resource_id
+
+
+# ---- Security Hub (OCSF, GetFindingsV2) ------------------------------------------------------
+
+# OCSF severity_id: 0 Unknown, 1 Informational, 2 Low, 3 Medium, 4 High, 5 Critical, 6 Fatal,
+# 99 Other. Fatal is CRITICAL; Unknown, Other and anything else UNTRIAGED.
+OCSF_SEVERITY_LABELS = {
+    1: "INFORMATIONAL",
+    2: "LOW",
+    3: "MEDIUM",
+    4: "HIGH",
+    5: "CRITICAL",
+    6: "CRITICAL",
+}
+# OCSF status_id: 0 Unknown, 1 New, 2 In Progress, 3 Suppressed, 4 Resolved, 5 Archived,
+# 6 Deleted, 99 Other. Suppressed is SUPPRESSED; Resolved, Archived, Deleted CLOSED; else ACTIVE.
+OCSF_STATUSES = {3: "SUPPRESSED", 4: "CLOSED", 5: "CLOSED", 6: "CLOSED"}
+OCSF_EC2_INSTANCE = "AWS::EC2::Instance"
+
+
+def ocsf(
+    finding: Mapping[str, Any], account_arn: AccountArn, *, partition: str, region: str
+) -> dict[str, Any]:
+    """OCSF: ``severity_id``, the highest ``vulnerabilities[].cve.cvss[].base_score``,
+    ``vulnerabilities[].cve.uid`` and ``vulnerabilities[].advisory.uid``, ``resources[].uid``
+    (``AWS::::Account:<id>`` becomes the account's ``arn`` when the organization was listed; an
+    ``AWS::EC2::Instance`` named by its id becomes the instance ARN) and ``status_id``.
+    ``partition`` and ``region`` stand in where a resource does not name its own."""
+    ids: list[Any] = []
+    scores: list[Any] = []
+    for vulnerability in _objects(finding.get("vulnerabilities")):
+        cve = vulnerability.get("cve")
+        if isinstance(cve, Mapping):
+            ids.append(cve.get("uid"))
+            scores.extend(c.get("base_score") for c in _objects(cve.get("cvss")))
+        advisory = vulnerability.get("advisory")
+        if isinstance(advisory, Mapping):
+            ids.append(advisory.get("uid"))
+    owner = ocsf_account_id(finding) or ""
+    resources: list[str] = []
+    for resource in _objects(finding.get("resources")):
+        resource_id = _ocsf_resource(resource, account_arn, partition, region, owner)
+        if resource_id and resource_id not in resources:
+            resources.append(resource_id)
+    return _columns(
+        ocsf_severity_label(finding.get("severity_id")),
+        highest_score(scores),
+        vulnerability_ids(ids),
+        resources,
+        ocsf_status(finding.get("status_id")),
+    )
+
+
+def ocsf_account_id(finding: Mapping[str, Any]) -> str | None:
+    """The finding's own account: ``cloud.account.uid``."""
+    return _nested_uid(finding.get("cloud"), "account")
+
+
+def _nested_uid(parent: Any, name: str) -> str | None:
+    child = parent.get(name) if isinstance(parent, Mapping) else None
+    uid = child.get("uid") if isinstance(child, Mapping) else None
+    return str(uid) if uid else None
+
+
+def ocsf_severity_label(severity_id: Any) -> str:
+    """One of ``SEVERITY_LABELS`` for an OCSF ``severity_id``."""
+    return OCSF_SEVERITY_LABELS.get(_ocsf_id(severity_id), "UNTRIAGED")
+
+
+def ocsf_status(status_id: Any) -> str:
+    """One of ``FINDING_STATUSES`` for an OCSF ``status_id``."""
+    return OCSF_STATUSES.get(_ocsf_id(status_id), "ACTIVE")
+
+
+def _ocsf_id(value: Any) -> int:
+    return value if type(value) is int else -1  # booleans and strings are not OCSF ids
+
+
+def _objects(values: Any) -> Iterable[Mapping[str, Any]]:
+    """The objects of a list in a free-form document (anything else is skipped)."""
+    if not isinstance(values, list):
+        return ()
+    return [v for v in values if isinstance(v, Mapping)]
+
+
+def _ocsf_resource(
+    resource: Mapping[str, Any], account_arn: AccountArn, partition: str, region: str, owner: str
+) -> str | None:
+    resource_id = _securityhub_resource(resource.get("uid"), account_arn)
+    if resource_id is None or resource_id.startswith("arn:"):
+        return resource_id
+    if resource.get("type") == OCSF_EC2_INSTANCE and resource_id.startswith("i-"):
+        owner = _nested_uid(resource.get("owner"), "account") or owner
+        if owner:
+            return ec2_instance_arn(
+                str(resource.get("cloud_partition") or partition),
+                str(resource.get("region") or region),
+                owner,
+                resource_id,
+            )
     return resource_id
 
 

@@ -199,6 +199,37 @@ SOURCES: dict[str, SchemaSource] = {
         key_properties=("id", "product_arn"),
         replication_key="updated_at",
     ),
+    "securityhub_ocsf_findings": SchemaSource(
+        # botocore models the OCSF finding (GetFindingsV2 Findings[]) as a document: the
+        # columns are lifted from it, and the whole finding is kept under `finding`.
+        extra={
+            "finding_uid": string(),  # finding_info.uid
+            "product_uid": string(),  # metadata.product.uid
+            "title": string(),  # finding_info.title
+            "created_time": date_time(),  # finding_info.created_time_dt
+            "modified_time": date_time(),  # finding_info.modified_time_dt
+            "aws_account_id": string(),  # cloud.account.uid: the finding's own account
+            "finding_region": string(),  # cloud.region; `region` is the partition read
+            **FINDING_COLUMNS,
+            "finding": {
+                "type": ["object", "null"],
+                "description": "The OCSF finding as GetFindingsV2 returns it (securityhub "
+                "OcsfFinding, a document in the botocore model).",
+            },
+        },
+        key_properties=("finding_uid", "product_uid"),
+        replication_key="modified_time",
+    ),
+    "inspector_coverage": SchemaSource(
+        top=AwsShape("inspector2", "CoveredResource"),
+        extra={
+            # `account_id` is the account read; the resource's own (accountId) is here
+            "aws_account_id": string(),
+            "status_code": AwsShape("inspector2", "ScanStatusCode"),  # scanStatus.statusCode
+            "reason": AwsShape("inspector2", "ScanStatusReason"),  # scanStatus.reason
+        },
+        key_properties=("account_id", "region", "resource_id", "scan_type"),
+    ),
     "sync_coverage": SchemaSource(
         extra=SYNC_COVERAGE_COLUMNS,
         key_properties=("synced_at", "stream", "account_id", "region"),

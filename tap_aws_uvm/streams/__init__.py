@@ -7,12 +7,13 @@ from tap_aws_uvm.streams.coverage import SyncCoverageStream
 from tap_aws_uvm.streams.ec2 import Ec2InstancesStream
 from tap_aws_uvm.streams.ecr import EcrFindingsStream, EcrImagesStream
 from tap_aws_uvm.streams.eks import EksClustersStream
-from tap_aws_uvm.streams.inspector import InspectorFindingsStream
+from tap_aws_uvm.streams.inspector import InspectorCoverageStream, InspectorFindingsStream
 from tap_aws_uvm.streams.network import NetworkStream
 from tap_aws_uvm.streams.organizations import AccountsStream
 from tap_aws_uvm.streams.rds import RdsInstancesStream
 from tap_aws_uvm.streams.s3 import S3BucketsStream
 from tap_aws_uvm.streams.securityhub import SecurityHubFindingsStream
+from tap_aws_uvm.streams.securityhub_ocsf import SecurityHubOcsfFindingsStream
 
 STREAM_TYPES: tuple[type[AwsStream], ...] = (
     AccountsStream,
@@ -20,10 +21,12 @@ STREAM_TYPES: tuple[type[AwsStream], ...] = (
     EcrFindingsStream,
     EcrImagesStream,
     EksClustersStream,
+    InspectorCoverageStream,
     InspectorFindingsStream,
     NetworkStream,
     RdsInstancesStream,
     S3BucketsStream,
     SecurityHubFindingsStream,
+    SecurityHubOcsfFindingsStream,
     SyncCoverageStream,  # last: written once every other stream is done
 )

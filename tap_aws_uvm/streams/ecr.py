@@ -10,6 +10,9 @@ from tap_aws_uvm.client import AwsStream, Job
 
 Image = tuple[dict[str, Any], dict[str, Any]]  # (repository, image detail)
 ECR_LISTING = "ecr_images"  # the shared result both streams read (Job.shared)
+# Archive storage class: an ARCHIVED image cannot be scanned until it is restored (ACTIVATING,
+# then ACTIVE), and DescribeImageScanFindings answers IMAGE_ARCHIVED with no findings.
+UNSCANNABLE_STATUSES = frozenset({"ARCHIVED", "ACTIVATING"})
 
 
 def repository_images(job: Job) -> list[Image]:
@@ -71,6 +74,12 @@ class EcrFindingsStream(AwsStream):
     """One record per finding of each image's latest scan (basic or enhanced).
 
     https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DescribeImageScanFindings.html
+
+    Images that are ARCHIVED or ACTIVATING are not asked: archived images cannot be scanned
+    (ECR User Guide, "Archiving an image") and AWS answers them with the scan status
+    IMAGE_ARCHIVED and no findings, so the call would cost one request per archived image
+    (lifecycle rules archive thousands) for nothing. They stay in ``ecr_images`` with their
+    ``image_status``.
     """
 
     name = "ecr_findings"
@@ -121,7 +130,12 @@ class EcrFindingsStream(AwsStream):
                     records.append(job.record({}, **image_columns, **columns))
             return records
 
-        for records in job.map(findings_of, repository_images(job)):
+        scannable = [
+            (repository, image)
+            for repository, image in repository_images(job)
+            if image.get("imageStatus") not in UNSCANNABLE_STATUSES
+        ]
+        for records in job.map(findings_of, scannable):
             yield from records
 
 

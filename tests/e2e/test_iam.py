@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 import pytest
 from aws_emulator import Emulator
-from aws_emulator.findings import generate_findings
+from aws_emulator.findings import generate_findings, load_coverage
 from aws_emulator.seed import Organization, account_session
 from cfnlint.api import ManualArgs, lint
 
@@ -54,7 +54,11 @@ TEMPLATES = ("account-template", "stackset-template", "org-template")
 # balancer APIs). An operation is authorized by the IAM action of the same name in the
 # service's IAM prefix, except where AWS's Service Authorization Reference says otherwise:
 IAM_PREFIX = {"elb": "elasticloadbalancing", "elbv2": "elasticloadbalancing"}
-ACTION_OF_OPERATION = {("s3", "ListBuckets"): "s3:ListAllMyBuckets"}
+ACTION_OF_OPERATION = {
+    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
+    # "GetFindings and GetFindingsV2 both use securityhub:GetFindings" (API reference)
+    ("securityhub", "GetFindingsV2"): "securityhub:GetFindings",
+}
 # Actions AWS checks besides the operation's own (absent from parliament's data): ECR reads
 # enhanced-scanning findings from Amazon Inspector with the caller's permissions ("IAM
 # permissions required for enhanced scanning", Amazon ECR User Guide).
@@ -435,24 +439,37 @@ def test_invalid_config_is_one_line_and_exit_1() -> None:
 
 @pytest.fixture
 def some_findings(emu: Emulator, org: Organization) -> Iterator[None]:
-    """A few Security Hub and Inspector findings in every ACTIVE account (us-east-1), removed
-    afterwards: the seed loads none, and other tests own the findings of their regions."""
+    """A few Security Hub (ASFF, OCSF) and Inspector findings and Inspector coverage in every
+    ACTIVE account (us-east-1), removed afterwards: the seed loads none, and other tests own
+    the findings of their regions."""
     now = dt.datetime.now(dt.UTC)
     start, end = now - dt.timedelta(days=2), now - dt.timedelta(days=1)
     partitions = [
         (service, account.id)
-        for service in ("securityhub", "inspector2")
+        for service in ("securityhub", "inspector2", "securityhub_ocsf")
         for account in org.active_accounts
     ]
     for service, account_id in partitions:
         generate_findings(
             emu.endpoint_url, service, account_id, "us-east-1", 3, start=start, end=end
         )
+    for account in org.active_accounts:  # one Inspector coverage entry per account
+        entry = {
+            "resourceType": "AWS_EC2_INSTANCE",
+            "resourceId": "i-0123456789abcdef0",
+            "accountId": account.id,
+            "scanType": "PACKAGE",
+            "scanStatus": {"statusCode": "ACTIVE", "reason": "SUCCESSFUL"},
+            "resourceMetadata": {},
+        }
+        load_coverage(emu.endpoint_url, account.id, "us-east-1", [entry], replace=True)
     yield
     for service, account_id in partitions:
         generate_findings(
             emu.endpoint_url, service, account_id, "us-east-1", 0, start=start, end=end
         )
+    for account in org.active_accounts:
+        load_coverage(emu.endpoint_url, account.id, "us-east-1", [], replace=True)
 
 
 def test_policies_hold_exactly_what_a_full_org_sync_calls(

@@ -10,8 +10,8 @@ from typing import Any
 import jsonschema
 import pytest
 from aws_emulator import Emulator
-from aws_emulator.findings import generate_findings
-from aws_emulator.seed import Organization
+from aws_emulator.findings import generate_findings, load_coverage
+from aws_emulator.seed import Organization, RegionResources
 
 from tap_aws_uvm.records import normalize_timestamp
 from tap_aws_uvm.schemagen import load_schema
@@ -23,7 +23,7 @@ SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 ACCOUNT = re.compile(r"^\d{12}$")
 ARN = re.compile(r"^arn:aws(-[a-z-]+)?:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$")
 UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-FINDING_SERVICES = ("securityhub", "inspector2")
+FINDING_SERVICES = ("securityhub", "inspector2", "securityhub_ocsf")
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +36,8 @@ def full_sync(emulator: Emulator, org: Organization) -> Iterator[TapRun]:
         for account in org.active_accounts:
             for region in REGIONS:
                 generate_findings(emulator.endpoint_url, service, account.id, region, 30, **window)
+    for res in org.partitions():  # Inspector's coverage of every instance
+        load_coverage(emulator.endpoint_url, res.account_id, res.region, coverage_of(res))
     yield run_tap(
         {
             "aws_access_key_id": "testing",
@@ -50,6 +52,23 @@ def full_sync(emulator: Emulator, org: Organization) -> Iterator[TapRun]:
         for account in org.active_accounts:
             for region in REGIONS:
                 generate_findings(emulator.endpoint_url, service, account.id, region, 0, **window)
+    for res in org.partitions():
+        load_coverage(emulator.endpoint_url, res.account_id, res.region, [], replace=True)
+
+
+def coverage_of(res: RegionResources) -> list[dict[str, Any]]:
+    return [
+        {
+            "resourceType": "AWS_EC2_INSTANCE",
+            "resourceId": instance.instance_id,
+            "accountId": res.account_id,
+            "scanType": "PACKAGE",
+            "scanStatus": {"statusCode": "ACTIVE", "reason": "SUCCESSFUL"},
+            "resourceMetadata": {"ec2": {"platform": "LINUX"}},
+            "lastScannedAt": "2024-05-01T12:00:00Z",
+        }
+        for instance in res.instances
+    ]
 
 
 def stream_names() -> list[str]:

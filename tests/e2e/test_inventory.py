@@ -204,7 +204,7 @@ def assert_network(run: TapRun, org: Organization) -> None:
     assert set(records) == expected
     assert {key[2] for key in records} == set(NETWORK_DATA_TYPES)
     for (_, _, data_type, _), record in records.items():
-        typed = set(record) - NORMALIZED
+        typed = set(record) - NORMALIZED - {"synced_at"}
         assert len(typed) == 1, record
         assert typed <= TYPED_PROPERTY[data_type], record
     for account, region in partitions(org):
@@ -264,6 +264,7 @@ def test_no_field_is_lost(
     run = run_streams(roles_config)
     account, region = org.management_account_id, REGIONS[0]
     session = org.session(account)
+    (synced_at,) = {r["synced_at"] for records in run.records.values() for r in records}
 
     def aws(service: str) -> Any:
         return session.client(  # type: ignore[call-overload]
@@ -279,7 +280,9 @@ def test_no_field_is_lost(
             and all(r.get(k) == v for k, v in match.items())
         ]
         assert len(found) == 1, (stream, match)
-        return found[0]
+        record = dict(found[0])
+        assert record.pop("synced_at") == synced_at  # the run's start, on every record
+        return record
 
     # ecr_images: ImageDetail + its repository
     ecr = aws("ecr")
@@ -391,7 +394,7 @@ def test_unselected_network_data_types_cost_no_call(
     assert {(r["account_id"], r["region"], r["resource_id"]) for r in records} == expected
     assert len(records) == len(expected)
     assert {r["data_type"] for r in records} == {"vpc_subnets"}
-    assert all(set(r) == NORMALIZED | {"subnet"} for r in records)
+    assert all(set(r) == NORMALIZED | {"subnet", "synced_at"} for r in records)
     counts = emu.counts()
     described = {
         (row["account"], row["region"])
@@ -512,8 +515,15 @@ CONTRACT = {
     "s3_buckets": ["arn"],
     "inspector_findings": ["finding_arn"],
     "securityhub_findings": ["id", "product_arn"],
+    "inspector_coverage": ["account_id", "region", "resource_id", "scan_type"],
+    "securityhub_ocsf_findings": ["finding_uid", "product_uid"],
+    "sync_coverage": ["synced_at", "stream", "account_id", "region"],
 }
-INCREMENTAL = {"inspector_findings": "updated_at", "securityhub_findings": "updated_at"}
+INCREMENTAL = {
+    "inspector_findings": "updated_at",
+    "securityhub_findings": "updated_at",
+    "securityhub_ocsf_findings": "modified_time",
+}
 
 
 def test_discover_lists_the_contract_streams() -> None:

@@ -391,4 +391,7 @@ def test_cli_check_and_write(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "generate_schemas.py" in err
     assert cli.main(["--dir", str(tmp_path)]) == 0
     assert not (tmp_path / "gone.json").exists()
-    assert (tmp_path / "network.json").read_text() == (SCHEMAS_DIR / "network.json").read_text()
+    # what the generator gives for the installed botocore (not the committed file: CI also runs
+    # this at the lowest allowed botocore, whose models may lack newer members)
+    expected = schemagen.render_schema(schemagen.schema_for("network"))
+    assert (tmp_path / "network.json").read_text() == expected
