@@ -4,6 +4,16 @@ One botocore data loader is shared by every session, so service models are read 
 process however many accounts are entered. Assumed roles are botocore
 ``RefreshableCredentials``: botocore refreshes them before expiry, on whatever thread needs
 them, so a sync may outlive any one set of credentials.
+
+**One client per (service, region), whatever the number of accounts.** A botocore client
+costs ~120 KB and 2-4 ms of CPU to build; one per (account, service, region) kept for the
+sync grew to gigabytes at organization scale. The clients that read accounts are shared
+instead: they sign every request with ``BoundCredentials``, which hands botocore's signer the
+credentials of the account the calling thread is bound to (``bound(account.credentials)``,
+around each call: ``client.Job``). botocore clients are thread-safe and look their
+credentials up for each request (a guard test in tests/unit/test_sdk_compat.py checks that).
+STS keeps clients of the sessions it assumes roles from (the base credentials, the management
+account's role): a refresh in the middle of another account's call signs with its source.
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ import copy
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -21,8 +31,13 @@ from typing import TYPE_CHECKING, Any
 import botocore.client
 import botocore.session
 from botocore.client import Config
-from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
-from botocore.exceptions import BotoCoreError, DataNotFoundError
+from botocore.credentials import (
+    CredentialProvider,
+    CredentialResolver,
+    Credentials,
+    RefreshableCredentials,
+)
+from botocore.exceptions import BotoCoreError, DataNotFoundError, NoCredentialsError
 from botocore.hooks import HierarchicalEmitter
 from botocore.loaders import Loader, create_loader
 
@@ -77,13 +92,64 @@ class _FixedProvider(CredentialProvider):
         return self._credentials
 
 
+_BOUND = threading.local()
+
+
+@contextlib.contextmanager
+def bound(credentials: Any) -> Iterator[None]:
+    """Calls of this thread sign with ``credentials`` (nested bindings stack)."""
+    stack: list[Any] | None = getattr(_BOUND, "stack", None)
+    if stack is None:
+        stack = _BOUND.stack = []
+    stack.append(credentials)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+class BoundCredentials(Credentials):
+    """What the shared clients sign with: the credentials bound to the calling thread. A
+    botocore ``Credentials`` (clients read ``get_deferred_property`` while they are built), but
+    every value is the bound account's."""
+
+    def __init__(self) -> None:  # no super().__init__: there is no key of its own
+        self.method = "tap-aws-uvm-bound"
+        self.account_id = None  # no account-id endpoint for a client every account shares
+
+    @staticmethod
+    def current() -> Any:
+        stack = getattr(_BOUND, "stack", None)
+        if not stack:
+            raise NoCredentialsError()
+        return stack[-1]
+
+    def get_frozen_credentials(self) -> Any:
+        return self.current().get_frozen_credentials()
+
+    @property
+    def access_key(self) -> str:  # type: ignore[override]
+        return str(self.get_frozen_credentials().access_key)
+
+    @property
+    def secret_key(self) -> str:  # type: ignore[override]
+        return str(self.get_frozen_credentials().secret_key)
+
+    @property
+    def token(self) -> str | None:  # type: ignore[override]
+        token: str | None = self.get_frozen_credentials().token
+        return token
+
+
 @dataclass
 class Account:
-    """An account the sync reads, with a session whose credentials refresh themselves."""
+    """An account the sync reads: its credentials (refreshing themselves for a role), and a
+    session only where the account is a source of roles (the base, the management role)."""
 
     account_id: str
     partition: str
-    session: botocore.session.Session = field(repr=False)
+    credentials: Any = field(repr=False)
+    session: botocore.session.Session | None = field(default=None, repr=False)
     role_arn: str | None = None
     name: str | None = None
 
@@ -100,7 +166,9 @@ class ClientFactory:
         botocore.session.Session(event_hooks=self._hooks)
         if policy is not None:  # pacing, retries and timeouts of every call (retries.py)
             policy.install(self._hooks)
-        self._clients: dict[tuple[int, str, str], Any] = {}
+        self._clients: dict[tuple[int, str, str], Any] = {}  # STS and entry: per source session
+        self._shared: dict[tuple[str, str], Any] = {}  # everything else: per (service, region)
+        self._bound_session: botocore.session.Session | None = None
         self._primed: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         # One attempt per botocore call: retries are the CallPolicy's (retries.py). "adaptive"
@@ -151,6 +219,27 @@ class ClientFactory:
                     self._prime_paginators(client)
         return client
 
+    def shared_client(self, service: str, region: str) -> Any:
+        """The one client of ``service`` in ``region`` every account's calls share; it signs
+        with the credentials bound to the calling thread (``bound``)."""
+        key = (service, region)
+        client = self._shared.get(key)
+        if client is None:
+            with self._lock:
+                client = self._shared.get(key)
+                if client is None:
+                    if self._bound_session is None:
+                        self._bound_session = self.new_session(BoundCredentials())
+                    client = self._bound_session.create_client(
+                        service,
+                        region_name=region,
+                        endpoint_url=self.settings.endpoint_url,
+                        config=self.config,
+                    )
+                    self._shared[key] = client
+                    self._prime_paginators(client)
+        return client
+
     def _prime_paginators(self, client: Any) -> None:
         """Load a service's paginator models once, before threads ask for them.
 
@@ -173,8 +262,8 @@ class ClientFactory:
         role_arn: str,
         *,
         duration: int,
-    ) -> botocore.session.Session:
-        """A session for ``role_arn`` whose credentials refresh before they expire.
+    ) -> RefreshableCredentials:
+        """Credentials of ``role_arn`` that refresh themselves before they expire.
 
         Refreshes start in the last quarter of the credentials' lifetime (at most 15 minutes
         before expiry; botocore's fixed windows would refresh 900-second credentials on
@@ -207,14 +296,13 @@ class ClientFactory:
             dt.datetime.fromisoformat(metadata["expiry_time"]) - dt.datetime.now(dt.UTC)
         ).total_seconds()
         advisory = max(1, int(min(15 * 60, lifetime / 4)))
-        credentials = RefreshableCredentials.create_from_metadata(
+        return RefreshableCredentials.create_from_metadata(
             metadata,
             refresh_using=fetch,
             method="sts-assume-role",
             advisory_timeout=advisory,
             mandatory_timeout=max(1, int(min(10 * 60, lifetime / 6))),
         )
-        return self.new_session(credentials)
 
     def caller_account(self, session: botocore.session.Session) -> tuple[str, str]:
         """(account id, partition) of a session's own credentials.
@@ -266,7 +354,7 @@ class Entry:
     accounts: list[Account]
     skipped: dict[str, AccountEntryError]  # account id -> why it was not entered
     organization_accounts: list[dict[str, Any]] | None = None  # ListAccounts, when read
-    organization_session: botocore.session.Session | None = None
+    organization_account: Account | None = None  # role_arn's, Organizations is read through
     suspended: list[dict[str, Any]] = field(default_factory=list)  # listed, in scope, not ACTIVE
 
 
@@ -278,7 +366,7 @@ def enter_accounts(
     """Enter every account of the configured mode; ``run_all`` runs calls concurrently."""
     try:
         base = factory.new_session()
-        base.get_credentials()
+        credentials = base.get_credentials()
     except BotoCoreError as exc:
         raise AccountEntryError.of("could not load the base credentials", exc) from exc
     if settings.role_arns:
@@ -288,10 +376,9 @@ def enter_accounts(
     if settings.role_arn:
         return _enter_roles(settings, factory, base, [settings.role_arn], run_all)
     account_id, partition = factory.caller_account(base)
-    accounts = (
-        [Account(account_id, partition, base)] if settings.account_in_scope(account_id) else []
-    )
-    return Entry(accounts=accounts, skipped={})
+    if not settings.account_in_scope(account_id):
+        return Entry(accounts=[], skipped={})
+    return Entry(accounts=[Account(account_id, partition, credentials, base)], skipped={})
 
 
 def _enter_roles(
@@ -305,10 +392,10 @@ def _enter_roles(
 
     def enter(arn: str) -> Account | AccountEntryError:
         try:
-            session = factory.assume_role(base, arn, duration=settings.role_duration_seconds)
+            credentials = factory.assume_role(base, arn, duration=settings.role_duration_seconds)
         except AccountEntryError as exc:
             return exc
-        return Account(account_of_role(arn), partition_of_arn(arn), session, role_arn=arn)
+        return Account(account_of_role(arn), partition_of_arn(arn), credentials, role_arn=arn)
 
     entry = Entry(accounts=[], skipped={})
     for arn, outcome in zip(wanted, run_all([partial(enter, a) for a in wanted]), strict=True):
@@ -328,7 +415,10 @@ def _enter_organization(
     role_arn = settings.role_arn or ""
     partition = partition_of_arn(role_arn)
     own_account = account_of_role(role_arn)
-    management = factory.assume_role(base, role_arn, duration=settings.role_duration_seconds)
+    management_credentials = factory.assume_role(
+        base, role_arn, duration=settings.role_duration_seconds
+    )
+    management = factory.new_session(management_credentials)  # the source of member roles
     organizations = factory.client(management, "organizations", home_region(partition))
     listed: list[dict[str, Any]] = []
     try:
@@ -348,19 +438,30 @@ def _enter_organization(
     def enter(account: dict[str, Any]) -> Account | AccountEntryError:
         account_partition = partition_of_arn(account.get("Arn") or role_arn)
         if account["Id"] == own_account:
-            return Account(own_account, partition, management, role_arn, account.get("Name"))
+            return Account(
+                own_account,
+                partition,
+                management_credentials,
+                management,
+                role_arn,
+                account.get("Name"),
+            )
         arn = member_role_arn(settings, account_partition, account["Id"])
         try:
-            session = factory.assume_role(management, arn, duration=chained)
+            credentials = factory.assume_role(management, arn, duration=chained)
         except AccountEntryError as exc:
             return exc
-        return Account(account["Id"], account_partition, session, arn, account.get("Name"))
+        return Account(
+            account["Id"], account_partition, credentials, None, arn, account.get("Name")
+        )
 
     entry = Entry(
         accounts=[],
         skipped={},
         organization_accounts=listed,
-        organization_session=management,
+        organization_account=Account(
+            own_account, partition, management_credentials, management, role_arn
+        ),
         suspended=[account for account in in_scope if account_state(account) != "ACTIVE"],
     )
     for account, outcome in zip(active, run_all([partial(enter, a) for a in active]), strict=True):

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
@@ -57,6 +58,8 @@ class Calls(Protocol):
     """What a Job needs from the sync to make AWS calls: clients, the slot release, the pool."""
 
     def client(self, account: Account, service: str, region: str) -> Any: ...
+
+    def bind(self, account: Account) -> AbstractContextManager[None]: ...
 
     def release(self) -> None: ...
 
@@ -113,7 +116,8 @@ class Job:
 
         Pacing, retries and time limits are the sync's (``retries.CallPolicy``)."""
         try:
-            answer: dict[str, Any] = getattr(client, operation)(**params)
+            with self.calls.bind(self.account):
+                answer: dict[str, Any] = getattr(client, operation)(**params)
             return answer
         except ClientError as exc:
             if error_code(exc) in self.expected_errors:
@@ -149,7 +153,8 @@ class Job:
         pages = iter(paginator.paginate(**params, PaginationConfig=config))
         while True:
             try:
-                page = next(pages, None)
+                with self.calls.bind(self.account):
+                    page = next(pages, None)
             except ClientError as exc:
                 if error_code(exc) in self.expected_errors:
                     return

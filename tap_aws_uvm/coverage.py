@@ -22,7 +22,7 @@ ALWAYS_COUNTS = frozenset({UNREACHABLE, FAILED})
 GLOBAL = "global"  # the region of a partition that has none (a key column: never empty)
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """One partition's (or one account's, per stream) outcome: a row of ``sync_coverage``."""
 
@@ -38,7 +38,7 @@ class Outcome:
     notes: dict[str, int] = field(default_factory=dict)  # enrichment call -> records without it
 
 
-@dataclass
+@dataclass(slots=True)
 class AccountOutcome:
     account_id: str
     outcome: str  # not_entered | suspended

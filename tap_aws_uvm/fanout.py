@@ -191,6 +191,10 @@ class Fanout:
     def closed(self) -> bool:
         return self._closed.is_set()
 
+    def room(self) -> int:
+        """How many more partitions may start before the oldest unconsumed one is read."""
+        return self._window - (self._next_ticket - self._consumed)
+
     # leaf tasks: single calls spread over the pool (account set-up, describe per item)
     def run_all(self, calls: list[Callable[[], T]]) -> list[T]:
         """Run independent calls concurrently; results in order. Calls must not nest."""

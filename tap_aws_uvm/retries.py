@@ -171,7 +171,7 @@ class CallPolicy:
         self._rng = rng
         self._held = threading.local()
         self._stopped = threading.Event()
-        self._warned: set[str] = set()
+        self._down_since: dict[str, float] = {}  # endpoint -> when it first failed (warned)
         self._warned_lock = threading.Lock()
 
     def install(self, emitter: Any) -> None:
@@ -257,7 +257,7 @@ class CallPolicy:
             return delay if elapsed + delay <= self.call_timeout else None
         if response is not None:
             self.breaker.answered(url)
-            self._recovered(url)
+            self._recovered(url, context.get(CALL_STARTED, 0.0))
             parsed = response[1] if isinstance(response, tuple) else {}
             if not _throttled_or_transient(parsed) or attempts >= self.max_attempts:
                 return None
@@ -270,9 +270,9 @@ class CallPolicy:
 
     def _warn_once(self, endpoint: str, exc: BaseException) -> None:
         with self._warned_lock:
-            if endpoint in self._warned:
+            if endpoint in self._down_since:
                 return
-            self._warned.add(endpoint)
+            self._down_since[endpoint] = self._clock()
         LOGGER.warning(
             "Cannot reach %s: %s; retrying quietly for up to %gs per call",
             endpoint,
@@ -280,10 +280,13 @@ class CallPolicy:
             self.call_timeout,
         )
 
-    def _recovered(self, endpoint: str) -> None:
-        if endpoint in self._warned:
-            with self._warned_lock:
-                if endpoint not in self._warned:
-                    return
-                self._warned.discard(endpoint)
-            LOGGER.info("%s answers again", endpoint)
+    def _recovered(self, endpoint: str, call_started: float) -> None:
+        """An answer to a call made after the endpoint went down: it is up again. (Answers to
+        calls already on the wire when it failed prove nothing.)"""
+        since = self._down_since.get(endpoint)
+        if since is None or call_started <= since:
+            return
+        with self._warned_lock:
+            if self._down_since.pop(endpoint, None) is None:
+                return
+        LOGGER.info("%s answers again", endpoint)

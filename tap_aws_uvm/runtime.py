@@ -10,6 +10,7 @@ ends every worker and every AWS request; ``close`` always runs last.
 
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
 import datetime as dt
@@ -24,11 +25,10 @@ from tap_aws_uvm.auth import (
     AccountEntryError,
     ClientFactory,
     Entry,
-    account_of_role,
     account_state,
+    bound,
     enter_accounts,
     home_region,
-    partition_of_arn,
 )
 from tap_aws_uvm.client import ACCOUNT, ORGANIZATION, AwsStream, Job
 from tap_aws_uvm.coverage import (
@@ -68,8 +68,8 @@ class SyncInterrupted(BaseException):
         self.signum = signum
 
 
-def _partition_key(stream: AwsStream, context: Mapping[str, Any] | None) -> tuple[str, str]:
-    return stream.name, json.dumps(dict(context or {}), sort_keys=True)
+def _partition_key(stream: AwsStream, context: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    return (stream.name, *sorted((context or {}).items()))
 
 
 def where(stream: str, account_id: str, region: str) -> str:
@@ -99,7 +99,13 @@ class Runtime:
         self._ordered_streams = ordered_streams
         self._entry: Entry | None = None
         self._scope: Scope | None = None
-        self._feeds: dict[tuple[str, str], PartitionFeed] = {}
+        # partitions planned but not started yet, in the order singer-sdk reads them, and the
+        # started ones (at most the fan-out's window ahead of the reader): memory per partition
+        # not yet read is one small tuple, not a feed, a queue and a job
+        self._pending: collections.deque[tuple[AwsStream, dict[str, Any] | None]] = (
+            collections.deque()
+        )
+        self._feeds: dict[tuple[Any, ...], PartitionFeed] = {}
         self._shared = SharedResults()
 
     # ---- step 1: accounts and regions ----------------------------------------------------------
@@ -211,7 +217,13 @@ class Runtime:
                 if context is not None:
                     users[(context["account_id"], context.get("region", ""), name)] += 1
         self._shared.expect(users)
-        for stream, context in planned:
+        self._pending.extend(planned)
+        self._top_up()
+
+    def _top_up(self) -> None:
+        """Start planned partitions while the fan-out's window has room (main thread)."""
+        while self._pending and self.fanout.room() > 0:
+            stream, context = self._pending.popleft()
             self._feeds[_partition_key(stream, context)] = self._start(stream, context)
 
     def _account_and_region(
@@ -225,17 +237,9 @@ class Runtime:
         return account, context.get("region") or home_region(account.partition)
 
     def _organization_account(self) -> Account:
-        """The account Organizations is read through: ``role_arn``'s, with its session."""
+        """The account Organizations is read through: ``role_arn``'s."""
         assert self._entry is not None
-        role_arn = self.settings.role_arn
-        if role_arn and self._entry.organization_session is not None:
-            return Account(
-                account_of_role(role_arn),
-                partition_of_arn(role_arn),
-                self._entry.organization_session,
-                role_arn,
-            )
-        return self.scope.accounts[0]
+        return self._entry.organization_account or self.scope.accounts[0]
 
     def _start(self, stream: AwsStream, context: Mapping[str, Any] | None) -> PartitionFeed:
         account, region = self._account_and_region(stream, context)
@@ -284,7 +288,10 @@ class Runtime:
 
     # ---- what a Job calls (the ``client.Calls`` protocol) -------------------------------------
     def client(self, account: Account, service: str, region: str) -> Any:
-        return self.factory.client(account.session, service, region)
+        return self.factory.shared_client(service, region)
+
+    def bind(self, account: Account) -> Any:
+        return bound(account.credentials)
 
     @property
     def limiter(self) -> CallLimiter:
@@ -307,9 +314,11 @@ class Runtime:
             return  # singer-sdk asks once with no context when a stream has no partition
         self._check_interrupted()
         self.prepare()
-        feed = self._feeds.pop(_partition_key(stream, context), None) or self._start(
-            stream, context
-        )
+        key = _partition_key(stream, context)
+        while key not in self._feeds and self._pending:  # singer-sdk reads in plan order
+            stream_, context_ = self._pending.popleft()
+            self._feeds[_partition_key(stream_, context_)] = self._start(stream_, context_)
+        feed = self._feeds.pop(key, None) or self._start(stream, context)
         snapshot = copy.deepcopy(dict(stream.get_context_state(dict(context)))) if context else None
         by_region: Counter[str] | None = Counter() if stream.scope == ACCOUNT else None
         progress = self.progress
@@ -325,6 +334,7 @@ class Runtime:
             self._restore(stream, context, snapshot)
             self._check_interrupted()
             raise
+        self._top_up()
         outcome = self._outcome(feed)
         progress.partition_done(stream.name, outcome.outcome)
         if by_region is None:

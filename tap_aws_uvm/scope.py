@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from tap_aws_uvm.auth import Account, ClientFactory, home_region
+from tap_aws_uvm.auth import Account, ClientFactory, bound, home_region
 from tap_aws_uvm.settings import Settings, known_regions
 
 ENABLED_OPT_IN = frozenset({"opt-in-not-required", "opted-in"})
@@ -56,8 +56,9 @@ class Scope:
 
 def regions_enabled_for(factory: ClientFactory, account: Account) -> frozenset[str]:
     """Every region enabled in an account: DescribeRegions, not-opted-in regions left out."""
-    ec2 = factory.client(account.session, "ec2", home_region(account.partition))
-    answer = ec2.describe_regions(AllRegions=True)
+    ec2 = factory.shared_client("ec2", home_region(account.partition))
+    with bound(account.credentials):
+        answer = ec2.describe_regions(AllRegions=True)
     return frozenset(
         region["RegionName"]
         for region in answer.get("Regions", [])

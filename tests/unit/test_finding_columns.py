@@ -539,7 +539,7 @@ def job(partition: str = "aws", region: str = "eu-west-1", account: str = MEMBER
     )
     return Job(
         calls=None,  # type: ignore[arg-type]  # the column functions make no call
-        account=Account(account, partition, session=None),  # type: ignore[arg-type]
+        account=Account(account, partition, credentials=None),
         region=region,
         settings=settings,
     )

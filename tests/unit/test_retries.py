@@ -47,8 +47,10 @@ def answer(code: str | None, status: int = 200, headers: dict[str, str] | None =
     return (SimpleNamespace(headers=headers or {}, status_code=status), parsed)
 
 
-def ask(p: CallPolicy, clock: Clock, attempts: int, **kwargs: Any) -> float | None:
-    context = {CALL_STARTED: 1000.0}
+def ask(
+    p: CallPolicy, clock: Clock, attempts: int, started: float = 1000.0, **kwargs: Any
+) -> float | None:
+    context = {CALL_STARTED: started}
     return p._needs_retry(
         endpoint=SimpleNamespace(host=URL),
         attempts=attempts,
@@ -126,7 +128,11 @@ def test_the_first_connection_failure_on_an_endpoint_is_one_warning(
     assert [r.getMessage() for r in warnings] == [
         f"Cannot reach {URL}: EndpointConnectionError; retrying quietly for up to 90s per call"
     ]
+    # an answer to a call already on the wire when it failed proves nothing
     ask(p, clock, 1, response=answer(None))
+    assert caplog.records[-1].levelname == "WARNING"
+    clock.now = 1010.0
+    ask(p, clock, 1, started=1005.0, response=answer(None))
     assert caplog.records[-1].getMessage() == f"{URL} answers again"
 
 

@@ -258,3 +258,54 @@ def test_the_tap_never_claims_or_emits_activate_version() -> None:
     assert "self.emit_activate_version_messages" in inspect.getsource(core.Stream.sync)
     for stream_type in STREAM_TYPES:
         assert stream_type.emit_activate_version_messages.fget(None) is False  # type: ignore[attr-defined]
+
+
+# ---- one client per (service, region), signing with the thread's account ----------------------
+
+
+class _Sent(Exception):
+    pass
+
+
+def test_botocore_still_asks_for_credentials_at_each_request() -> None:
+    from botocore.signers import RequestSigner  # noqa: PLC0415
+
+    source = inspect.getsource(RequestSigner.get_auth_instance)
+    assert "credentials = request_credentials or self._credentials" in source
+    assert "credentials.get_frozen_credentials()" in source
+
+
+def test_a_shared_client_signs_each_thread_with_its_own_account() -> None:
+    factory = auth.ClientFactory(validate_settings({"regions": ["us-east-1"]}))
+    client = factory.shared_client("ec2", "us-east-1")
+    assert factory.shared_client("ec2", "us-east-1") is client
+    signed: dict[str, str] = {}
+
+    def capture(request: Any, **_: Any) -> None:
+        signed[threading.current_thread().name] = request.headers["Authorization"].decode()
+        raise _Sent
+
+    client.meta.events.register_first("before-send", capture)
+    start = threading.Barrier(8)
+
+    def call(n: int) -> None:
+        start.wait()
+        with auth.bound(Credentials(f"AKIDTHREAD{n:04d}", "secret")), pytest.raises(_Sent):
+            client.describe_regions()
+
+    threads = [threading.Thread(target=call, args=(n,), name=f"t{n}") for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert set(signed) == {f"t{n}" for n in range(8)}
+    for n in range(8):
+        assert f"Credential=AKIDTHREAD{n:04d}/" in signed[f"t{n}"]
+
+
+def test_a_call_with_no_account_bound_has_no_credentials() -> None:
+    from botocore.exceptions import NoCredentialsError  # noqa: PLC0415
+
+    factory = auth.ClientFactory(validate_settings({"regions": ["us-east-1"]}))
+    with pytest.raises(NoCredentialsError):
+        factory.shared_client("sts", "us-east-1").get_caller_identity()
