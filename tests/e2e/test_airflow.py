@@ -57,8 +57,6 @@ LOOKBACK = dt.timedelta(minutes=CONFIG_SCHEMA["properties"]["findings_lookback_m
 pytestmark = pytest.mark.timeout(1800)
 
 # Meltano (with every plugin) and PostgreSQL, as tests/e2e/test_meltano.py sets them up
-postgres_dsn = test_meltano.postgres_dsn
-meltano_installed = test_meltano.meltano_installed
 
 
 def say(message: str) -> None:

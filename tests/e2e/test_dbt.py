@@ -102,8 +102,6 @@ def test_readme_shows_every_model_column_and_the_day_one_sql() -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Meltano (with the tap and loaders) and PostgreSQL, as tests/e2e/test_meltano.py sets them up
-postgres_dsn = test_meltano.postgres_dsn
-meltano_installed = test_meltano.meltano_installed
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,10 @@ import pytest
 from aws_emulator import Emulator, demo
 from aws_emulator.seed import Organization, seed_organization
 
-from tests.e2e import test_meltano
 from tests.e2e.conftest import REGIONS
 from tests.e2e.test_meltano import extractor_ci_config, in_loader_python, postgres_env
 
 # Meltano (with every plugin) and PostgreSQL, as tests/e2e/test_meltano.py sets them up
-postgres_dsn = test_meltano.postgres_dsn
-meltano_installed = test_meltano.meltano_installed
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -18,14 +18,11 @@ from aws_emulator import Emulator, demo
 from aws_emulator.findings import generated_findings, load_findings
 from aws_emulator.seed import Organization
 
-from tests.e2e import test_meltano
 from tests.e2e.tap_runner import FAKE_KEYS, TapRun, catalog_selecting, run_tap
 from tests.e2e.test_meltano import in_loader_python, postgres_env
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "ap-northeast-1"  # not used by the seeded inventory: these findings are ours
-postgres_dsn = test_meltano.postgres_dsn
-meltano_installed = test_meltano.meltano_installed
 
 
 def odd_findings(account: str) -> list[dict[str, Any]]:
