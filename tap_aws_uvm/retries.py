@@ -218,6 +218,9 @@ class CallPolicy:
                 endpoint_url=endpoint, partitions=self.breaker.count(endpoint)
             )
         self._acquire()
+        if self._stopped.is_set():  # it stopped while this thread waited for a slot
+            self.release()
+            raise SyncStopped("the sync is stopping: no new AWS request")
 
     def _response_received(self, **_: Any) -> None:
         self.release()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -141,6 +143,30 @@ def test_after_stop_no_request_is_sent() -> None:
     p.stop()
     with pytest.raises(SyncStopped):
         p._before_send(request=SimpleNamespace(url=f"{URL}/"))
+
+
+def test_a_thread_waiting_for_a_slot_when_the_sync_stops_sends_nothing() -> None:
+    p = policy(Clock())
+    for _ in range(2):  # every slot taken
+        p.limiter.acquire()
+    outcome: list[BaseException | None] = []
+
+    def send() -> None:
+        try:
+            p._before_send(request=SimpleNamespace(url=f"{URL}/"))
+            outcome.append(None)
+        except SyncStopped as exc:
+            outcome.append(exc)
+
+    waiter = threading.Thread(target=send)
+    waiter.start()
+    time.sleep(0.05)  # it passed the stop check and waits in acquire
+    p.stop()
+    p.limiter.release()  # the slot it waited for comes free after the stop
+    waiter.join(timeout=5)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], SyncStopped)
+    assert p.limiter._slots.acquire(timeout=1)  # it gave the slot back
 
 
 def test_the_slot_is_held_only_while_a_request_is_on_the_wire() -> None:

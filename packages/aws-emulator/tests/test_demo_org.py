@@ -66,7 +66,7 @@ def test_counts_and_day_one_answers(demo: DemoExpectations) -> None:
         "inspector_coverage": 96,
     }
     assert len(demo.public_instances) == 18
-    assert len(demo.images_with_critical_cves) == 6
+    assert len(demo.images_with_critical_cves) == 18
     assert len(demo.uncovered_instances) == 6
     assert len(demo.suspended_accounts) == 1
     assert list(demo.critical_high_by_account.values()) == [44, 44, 44]
