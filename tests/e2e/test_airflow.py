@@ -472,7 +472,10 @@ def test_dag_shards_the_organization_into_postgres_and_runs_incrementally_per_sh
     test_started = time.monotonic()
     catalog = stream_catalog()
     keys = {s["tap_stream_id"]: list(s["key_properties"]) for s in catalog}
-    incremental = sorted(s["tap_stream_id"] for s in catalog if s.get("replication_key"))
+    replication_keys = {
+        s["tap_stream_id"]: s["replication_key"] for s in catalog if s.get("replication_key")
+    }
+    incremental = sorted(replication_keys)
     assert incremental, "the tap has no incremental stream"
     assert set(incremental) <= set(FINDING_SERVICES), incremental
     expected = {stream: n for stream, n in demo_org.expected.items() if stream in keys}
@@ -559,9 +562,12 @@ def test_dag_shards_the_organization_into_postgres_and_runs_incrementally_per_sh
     shard_of = {a: label for label, ids in plan.items() for a in ids}
     for stream in incremental:
         key = keys[stream][0]
-        rows = test_meltano.extracted_since(postgres_dsn, schema, stream, second_started, key)
+        updated = replication_keys[stream]
+        rows = test_meltano.extracted_since(
+            postgres_dsn, schema, stream, second_started, key, updated
+        )
         assert changed[stream] <= {row[0] for row in rows}, f"{stream}: changes not extracted"
-        everything = test_meltano.extracted_since(postgres_dsn, schema, stream, EPOCH, key)
+        everything = test_meltano.extracted_since(postgres_dsn, schema, stream, EPOCH, key, updated)
         for label, ids in plan.items():
             read = sum(1 for row in rows if row[1] in ids)
             total = sum(1 for row in everything if row[1] in ids)

@@ -160,10 +160,10 @@ print(json.dumps(out))
 _POSTGRES_EXTRACTED_SINCE = """
 import json, sys
 import psycopg
-dsn, schema, table, since, key = sys.argv[1:6]
+dsn, schema, table, since, key, updated = sys.argv[1:7]
 with psycopg.connect(dsn) as con:
     rows = con.execute(
-        f'select "{key}", "account_id", "region", "updated_at"::text, "_sdc_extracted_at"::text '
+        f'select "{key}", "account_id", "region", "{updated}"::text, "_sdc_extracted_at"::text '
         f'from "{schema}"."{table}" where "_sdc_extracted_at" >= %s::timestamptz', [since]
     ).fetchall()
 print(json.dumps(rows))
@@ -181,11 +181,12 @@ def in_loader_python(loader: str, script: str, *args: str) -> Any:
 
 
 def extracted_since(
-    dsn: str, schema: str, table: str, since: str, key: str
+    dsn: str, schema: str, table: str, since: str, key: str, updated: str = "updated_at"
 ) -> list[tuple[str, str, str, str]]:
-    """(key, account_id, region, updated_at) of the rows a run at or after ``since`` wrote."""
+    """(key, account_id, region, the ``updated`` column) of the rows a run at or after
+    ``since`` wrote."""
     rows = in_loader_python(
-        "target-postgres", _POSTGRES_EXTRACTED_SINCE, dsn, schema, table, since, key
+        "target-postgres", _POSTGRES_EXTRACTED_SINCE, dsn, schema, table, since, key, updated
     )
     return [tuple(row[:4]) for row in rows]
 
