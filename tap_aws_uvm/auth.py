@@ -42,6 +42,7 @@ from botocore.hooks import HierarchicalEmitter
 from botocore.loaders import Loader, create_loader
 
 from tap_aws_uvm.errors import error_code, error_message
+from tap_aws_uvm.records import aws_timestamp
 from tap_aws_uvm.sdk_compat import share_models
 from tap_aws_uvm.settings import ROLE_ARN, Settings, known_regions
 
@@ -230,6 +231,10 @@ class ClientFactory:
                 if client is None:
                     if self._bound_session is None:
                         self._bound_session = self.new_session(BoundCredentials())
+                        # records want timestamps as strings: parsed once, straight to them
+                        self._bound_session.get_component(
+                            "response_parser_factory"
+                        ).set_parser_defaults(timestamp_parser=aws_timestamp)
                     client = self._bound_session.create_client(
                         service,
                         region_name=region,

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+import botocore.utils
 from botocore import xform_name
 
 # Top-level AWS properties that hold a resource's tags, whatever the service calls them.
@@ -99,9 +100,47 @@ def _parse_iso(text: str) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+def aws_timestamp(value: Any) -> str:
+    """botocore's timestamp parser for the tap's data clients: AWS's value (epoch seconds,
+    ISO 8601, RFC 822) straight to the canonical string of ``utc_timestamp``.
+
+    botocore's own parser makes a datetime (through dateutil for most strings) that
+    ``json_native`` then formats again; this gives the same string without either step.
+    """
+    if not isinstance(value, int | float):
+        text = str(value)
+        try:
+            return normalize_timestamp(text) or text
+        except ValueError:
+            pass
+        try:
+            value = float(text)
+        except ValueError:
+            return utc_timestamp(botocore.utils.parse_timestamp(text))  # RFC 822, or its error
+    try:
+        return utc_timestamp(dt.datetime.fromtimestamp(value, dt.UTC))
+    except (OverflowError, OSError, ValueError):
+        return utc_timestamp(botocore.utils.parse_timestamp(value))
+
+
+# What botocore returns that is JSON already: returned as it is, before any other test.
+_JSON_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
 def json_native(value: Any) -> Any:
     """Convert what botocore returns (datetimes, bytes, Decimals, tuples) to JSON types."""
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind in _JSON_LEAVES:
+        return value
+    if kind is dict:
+        return {key: json_native(item) for key, item in value.items()}
+    if kind is list:
+        return [json_native(item) for item in value]
+    return _json_other(value)
+
+
+def _json_other(value: Any) -> Any:
+    if isinstance(value, Mapping):
         return {key: json_native(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [json_native(item) for item in value]

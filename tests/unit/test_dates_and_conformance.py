@@ -4,14 +4,17 @@ base credentials (in process)."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import botocore.session
+import botocore.utils
 import pytest
 
 from tap_aws_uvm.auth import base_partition, home_region
 from tap_aws_uvm.conform import Conformer
-from tap_aws_uvm.records import normalize_timestamp
+from tap_aws_uvm.records import aws_timestamp, json_native, normalize_timestamp
 from tap_aws_uvm.schemagen import load_schema
 from tap_aws_uvm.validation import validate_settings
 
@@ -111,3 +114,47 @@ def test_base_credentials_are_identified_in_their_own_partition(
         aws_secret_access_key="y",
     )
     assert client.meta.endpoint_url == sts
+
+
+# ---- botocore's timestamps, parsed straight to the canonical string --------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2024-05-01T12:00:00Z",
+        "2024-05-01T12:00:00.123Z",
+        "2024-05-01T12:00:00.123456Z",
+        "2024-05-01T12:00:00.123456789Z",
+        "2024-05-01T14:00:00+02:00",
+        "2024-05-01T12:00:00.5-0330",
+        "2024-05-01T12:00:00",
+        "2024-05-01",
+        "Wed, 21 Oct 2015 07:28:00 GMT",
+        "1717000000",
+        "1717000000.25",
+        1717000000,
+        1717000000.123456,
+        0,
+        -86400.5,
+    ],
+)
+def test_aws_timestamp_is_what_botocore_then_json_native_give(value: object) -> None:
+    assert aws_timestamp(value) == json_native(botocore.utils.parse_timestamp(value))
+
+
+@pytest.mark.parametrize("value", ["yesterday", "", "2024-13-01T00:00:00Z"])
+def test_aws_timestamp_refuses_what_botocore_refuses(value: str) -> None:
+    with pytest.raises(ValueError, match="Invalid timestamp"):
+        botocore.utils.parse_timestamp(value)
+    with pytest.raises(ValueError, match="Invalid timestamp"):
+        aws_timestamp(value)
+
+
+def test_json_native_converts_inside_every_container() -> None:
+    when = dt.datetime(2024, 5, 1, 12, tzinfo=dt.UTC)
+    value = {"a": [when, (b"\x00\x01", Decimal("2"), Decimal("2.5"))], "b": {"c": None, "d": True}}
+    assert json_native(value) == {
+        "a": ["2024-05-01T12:00:00.000000Z", ["AAE=", 2, 2.5]],
+        "b": {"c": None, "d": True},
+    }
