@@ -26,9 +26,14 @@ STANDARD_COLUMNS = ("account_id", "region", "arn", "tags")
 
 def column_name(aws_name: str) -> str:
     """The snake_case column for a top-level AWS property name (``TagList`` -> ``tags``)."""
-    if aws_name in TAG_PROPERTIES:
-        return "tags"
-    return xform_name(aws_name)
+    name = _COLUMN_NAMES.get(aws_name)
+    if name is None:
+        name = "tags" if aws_name in TAG_PROPERTIES else xform_name(aws_name)
+        _COLUMN_NAMES[aws_name] = name  # a few hundred names in all; a race writes the same
+    return name
+
+
+_COLUMN_NAMES: dict[str, str] = {}
 
 
 def utc_timestamp(value: dt.datetime) -> str:
@@ -155,10 +160,6 @@ def _json_other(value: Any) -> Any:
     return value
 
 
-def _keep(value: Any) -> Any:
-    return value
-
-
 def tag_map(tags: Any) -> dict[str, str | None]:
     """``{key: value}`` from any of AWS's tag shapes (list of Key/Value pairs, or a map)."""
     if not tags:
@@ -184,13 +185,16 @@ def shape_record(
     the object's values are JSON-native already (its service model has no timestamp or blob
     shape), so the per-value conversion walk is skipped.
     """
-    convert = _keep if native else json_native
+    names = _COLUMN_NAMES
     record: dict[str, Any] = {}
     for aws_name, value in aws_object.items():
         if aws_name == "ResponseMetadata":
             continue
-        name = column_name(aws_name)
-        record[name] = tag_map(value) if name == "tags" else convert(value)
+        name = names.get(aws_name) or column_name(aws_name)
+        if name == "tags":
+            record[name] = tag_map(value)
+        else:
+            record[name] = value if native else json_native(value)
     for name, value in standard.items():
         record[name] = tag_map(value) if name == "tags" else json_native(value)
     return record
