@@ -11,6 +11,13 @@ baseline spends most of its time loading JSON and would flatter the tap.)
 ``pool``: a ``ThreadPoolExecutor`` of ``--concurrency`` workers making a given list of calls:
 first every AssumeRole, then every other call, flat (no dependency between them).
 
+``floor`` (the scale case): the calls the canned server answered for the tap, replayed one
+after another on one ready client per service (made before the clock starts, with the
+tap's botocore ``Config``): each call with the parameters the tap sends (page sizes, filters)
+and those that chose its answer (a repository, a page token...), and an ``x-bench-as``
+header so that the server answers it as the tap's account and region. Its figure is the CPU
+time of the loop (``time.process_time``): sign, HTTP, parse, the least any client pays.
+
 Each prints one JSON line: ``{"seconds": <time of the loop, after imports>, "calls": n, ...}``.
 """
 
@@ -41,7 +48,7 @@ def _assume(sts: Any, role_arn: str) -> dict[str, str]:
 
 
 def findings(endpoint: str, roles: list[str], regions: list[str]) -> dict[str, Any]:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     base = boto3.Session(**BASE_KEYS, region_name="us-east-1")
     sts = base.client("sts", endpoint_url=endpoint)
     count = 0
@@ -63,7 +70,12 @@ def findings(endpoint: str, roles: list[str], regions: list[str]) -> dict[str, A
                         sink.write(json.dumps(finding))
                         sink.write("\n")
                         count += 1
-    return {"seconds": time.perf_counter() - started, "findings": count, "calls": calls}
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu,
+        "findings": count,
+        "calls": calls,
+    }
 
 
 def pool(endpoint: str, plan: dict[str, Any]) -> dict[str, Any]:
@@ -113,13 +125,103 @@ def pool(endpoint: str, plan: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# What the tap sends beside the parameters the server logs (tap_aws_uvm/streams/, auth.py).
+FLOOR_PARAMS: dict[tuple[str, str], dict[str, Any]] = {
+    ("sts", "AssumeRole"): {"RoleSessionName": "tap-aws-uvm"},
+    ("organizations", "ListAccounts"): {"MaxResults": 20},
+    ("ec2", "DescribeRegions"): {"AllRegions": True},
+    ("ec2", "DescribeInstances"): {"MaxResults": 1000},
+    ("ec2", "DescribeInternetGateways"): {"MaxResults": 1000},
+    ("ec2", "DescribeNatGateways"): {"MaxResults": 1000},
+    ("ec2", "DescribeVpcs"): {"MaxResults": 1000},
+    ("ec2", "DescribeSubnets"): {"MaxResults": 1000},
+    ("ec2", "DescribeNetworkInterfaces"): {"MaxResults": 1000},
+    ("elbv2", "DescribeLoadBalancers"): {"PageSize": 400},
+    ("elb", "DescribeLoadBalancers"): {"PageSize": 400},
+    ("ecr", "DescribeRepositories"): {"maxResults": 1000},
+    ("ecr", "DescribeImages"): {
+        "maxResults": 1000,
+        "filter": {"tagStatus": "ANY", "imageStatus": "ANY"},
+    },
+    ("ecr", "DescribeImageScanFindings"): {"maxResults": 1000},
+    ("eks", "ListClusters"): {"maxResults": 100},
+    ("rds", "DescribeDBInstances"): {"MaxRecords": 100},
+    ("securityhub", "GetFindings"): {
+        "MaxResults": 100,
+        "SortCriteria": [{"Field": "UpdatedAt", "SortOrder": "asc"}],
+    },
+    ("securityhub", "GetFindingsV2"): {"MaxResults": 100},
+    ("inspector2", "ListFindings"): {"maxResults": 100},
+    ("inspector2", "ListCoverage"): {"maxResults": 200},
+}
+
+
+def _floor_params(service: str, operation: str, until: Any) -> dict[str, Any]:
+    params = dict(FLOOR_PARAMS.get((service, operation), {}))
+    if (service, operation) == ("securityhub", "GetFindings"):
+        params["Filters"] = {"UpdatedAt": [{"End": until.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}]}
+    elif (service, operation) == ("inspector2", "ListFindings"):
+        params["filterCriteria"] = {"updatedAt": [{"endInclusive": until}]}
+    return params
+
+
+def floor(endpoint: str, rows: list[list[Any]]) -> dict[str, Any]:
+    """``rows``: [service, operation, account, region, detail (JSON), count] per answer."""
+    import datetime as dt  # noqa: PLC0415
+
+    from botocore import xform_name  # noqa: PLC0415
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": 10},
+        connect_timeout=10,
+        read_timeout=60,
+        max_pool_connections=10,
+        user_agent_extra="tap-aws-uvm",
+    )
+    base = boto3.Session(**BASE_KEYS, region_name="us-east-1")
+    where = ["-"]
+
+    def as_partition(request: Any, **kwargs: Any) -> None:
+        request.headers["x-bench-as"] = where[0]
+
+    clients: dict[str, Any] = {}
+    for service in sorted({row[0] for row in rows}):
+        client = base.client(service, endpoint_url=endpoint, config=config)
+        client.meta.events.register("before-send", as_partition)
+        clients[service] = client
+    until = dt.datetime.now(dt.UTC)
+    work = []
+    for service, operation, account, region, detail, count in sorted(rows):
+        params = {**_floor_params(service, operation, until), **json.loads(detail)}
+        method = getattr(clients[service], xform_name(operation))
+        work.append((method, f"{account}/{region}", params, int(count)))
+    calls = errors = 0
+    started, cpu = time.perf_counter(), time.process_time()
+    for method, partition, params, count in work:
+        where[0] = partition
+        for _ in range(count):
+            calls += 1
+            try:
+                method(**params)
+            except ClientError:
+                errors += 1  # the answers the tap expects too (ScanNotFoundException)
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu,
+        "calls": calls,
+        "errors": errors,
+        "clients": len(clients),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("findings", "pool"))
+    parser.add_argument("mode", choices=("findings", "pool", "floor"))
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--roles", default="", help="file with one role ARN a line")
     parser.add_argument("--regions", default="us-east-1")
-    parser.add_argument("--plan", help="pool: the plan as a JSON file")
+    parser.add_argument("--plan", help="pool: the plan as a JSON file; floor: the server's calls")
     args = parser.parse_args(argv)
     if args.mode == "findings":
         roles = []
@@ -127,6 +229,9 @@ def main(argv: list[str] | None = None) -> None:
             with open(args.roles) as fh:
                 roles = [line.strip() for line in fh if line.strip()]
         result = findings(args.endpoint, roles, args.regions.split(","))
+    elif args.mode == "floor":
+        with open(args.plan) as fh:
+            result = floor(args.endpoint, json.load(fh)["calls"])
     else:
         with open(args.plan) as fh:
             result = pool(args.endpoint, json.load(fh))

@@ -1,6 +1,6 @@
 """The performance benchmarks of issue 8, in one command.
 
-    uv run python -m benchmarks.run [--runs 3] [--quick] [--only fanout,emission,state]
+    uv run python -m benchmarks.run [--runs 3] [--quick] [--only fanout,emission,state,scale]
                                     [--json results.json]
 
 Everything runs on loopback: the tap command as a subprocess (stdout to /dev/null, exactly as
@@ -16,10 +16,14 @@ a. fan-out: 13 accounts x 4 regions, every stream, default settings, 500 ms a ca
 b. emission: 40k and 200k findings in one partition, no latency.
    ratio = (tap wall - tap wall at 0 findings) / bare loop time (boto3 paginate, page size 100,
    json.dumps each finding to /dev/null; timed inside the process, imports excluded);
-   RSS ratio = peak RSS of the tap process at 200k / at 20k.
+   RSS ratio = peak RSS of the tap process at 200k / at 20k. The same ratio on ~1 KB findings
+   (CSPM control findings instead of ~2.4 KB Inspector-sourced ones) at 40k and 200k.
 c. state at scale: 40k findings over 8,000 partitions (2,000 roles x 4 regions, 5 findings
    each) and over one partition; each as tap wall / bare loop wall (whole processes, the loop
    making the same AssumeRoles and GetFindings calls); scale ratio = 8,000 / one.
+d. scale (issue 20, ``benchmarks/scale.py``): every stream in organization mode against a
+   canned organization of 25 to 1,000 accounts: peak RSS and CPU per AWS call, against a bare
+   botocore floor making the same calls; records checked exact.
 """
 
 from __future__ import annotations
@@ -54,6 +58,13 @@ TARGETS = {
     "emission_ratio_200k": ("<=", 1.5),
     "rss_ratio_200k_over_20k": ("<=", 1.2),
     "state_scale_ratio": ("<=", 1.25),
+    # issue 20
+    "emission_ratio_40k_1kb": ("<=", 1.2),
+    "emission_ratio_200k_1kb": ("<=", 1.2),
+    "scale_rss_ratio_400_over_25": ("<=", 1.5),
+    "scale_rss_mb_1000x17": ("<=", 1024.0),
+    "scale_cpu_ratio_400x4": ("<=", 2.5),
+    "scale_cpu_ratio_1000x17": ("<=", 2.5),
 }
 
 
@@ -165,7 +176,7 @@ def catalog_selecting(streams: set[str]) -> dict[str, Any]:
 
 
 @contextmanager
-def canned_server(findings: int, latency_ms: float = 0) -> Iterator[str]:
+def canned_server(findings: int, latency_ms: float = 0, size: str = "2.4k") -> Iterator[str]:
     with tempfile.TemporaryDirectory() as tmp:
         port_file = Path(tmp) / "port"
         process = subprocess.Popen(
@@ -177,6 +188,8 @@ def canned_server(findings: int, latency_ms: float = 0) -> Iterator[str]:
                 str(findings),
                 "--latency-ms",
                 str(latency_ms),
+                "--finding-size",
+                size,
                 "--port-file",
                 str(port_file),
             ],
@@ -301,47 +314,70 @@ def _method(operation: str) -> str:
 def bench_emission(runs: int, quick: bool, workdir: Path) -> dict[str, Any]:
     sizes = [0, 20_000, 40_000, 60_000 if quick else 200_000]
     big = sizes[-1]
+    small = [40_000] if quick else [40_000, 200_000]  # ~1 KB findings (issue 20)
     catalog = catalog_selecting({"securityhub_findings"})
-    walls: dict[int, list[float]] = {n: [] for n in sizes}
-    rss: dict[int, list[float]] = {n: [] for n in sizes}
-    bares: dict[int, list[float]] = {n: [] for n in sizes if n}
+    cases = [(n, "2.4k") for n in sizes] + [(n, "1k") for n in small]
+    walls: dict[tuple[int, str], list[float]] = {c: [] for c in cases}
+    cpus: dict[tuple[int, str], list[float]] = {c: [] for c in cases}
+    rss: dict[tuple[int, str], list[float]] = {c: [] for c in cases}
+    bares: dict[tuple[int, str], list[float]] = {c: [] for c in cases if c[0]}
+    bare_cpus: dict[tuple[int, str], list[float]] = {c: [] for c in cases if c[0]}
     for run in range(runs):
-        for n in sizes:
-            with canned_server(n) as endpoint:
+        for case in cases:
+            n, size = case
+            with canned_server(n, size=size) as endpoint:
                 config = {**BASE_KEYS, "regions": ["us-east-1"], "endpoint_url": endpoint}
                 done = tap_run(config, catalog, workdir)
                 emitted = records_emitted(done.stderr, "securityhub_findings")
                 if emitted != n:
                     raise RuntimeError(f"tap emitted {emitted} findings of {n}")
-                walls[n].append(done.wall)
-                rss[n].append(done.max_rss_mb)
+                walls[case].append(done.wall)
+                cpus[case].append(done.cpu)
+                rss[case].append(done.max_rss_mb)
                 line = (
-                    f"emission run {run + 1} n={n}: tap {done.wall:.2f} s, {done.max_rss_mb:.0f} MB"
+                    f"emission run {run + 1} n={n} ({size}B findings): tap {done.wall:.2f} s, "
+                    f"{done.max_rss_mb:.0f} MB"
                 )
                 if n:
                     _, result = bare(["findings", "--endpoint", endpoint])
                     if result["findings"] != n:
                         raise RuntimeError(f"bare loop read {result['findings']} of {n}")
-                    bares[n].append(result["seconds"])
+                    bares[case].append(result["seconds"])
+                    bare_cpus[case].append(result["cpu_seconds"])
                     line += f", bare loop {result['seconds']:.2f} s"
                 log(line)
-    zero = median(walls[0])
+    zero = median(walls[(0, "2.4k")])
+
+    def name(case: tuple[int, str]) -> str:
+        return f"{case[0]}" + ("_1kb" if case[1] == "1k" else "")
+
     out: dict[str, Any] = {
-        "tap_wall_s": {str(n): walls[n] for n in sizes},
-        "tap_rss_mb": {str(n): rss[n] for n in sizes},
-        "bare_loop_s": {str(n): bares[n] for n in bares},
+        "tap_wall_s": {name(c): walls[c] for c in cases},
+        "tap_rss_mb": {name(c): rss[c] for c in cases},
+        "bare_loop_s": {name(c): bares[c] for c in bares},
+        "tap_cpu_s": {name(c): cpus[c] for c in cases},
+        "bare_loop_cpu_s": {name(c): bare_cpus[c] for c in bare_cpus},
     }
-    for n in (40_000, big):
-        tap_rate = n / (median(walls[n]) - zero)
-        out[f"tap_records_per_s_{n // 1000}k"] = tap_rate
-        out[f"bare_records_per_s_{n // 1000}k"] = n / median(bares[n])
-    out["emission_ratio_40k"] = (median(walls[40_000]) - zero) / median(bares[40_000])
+    for case in [(40_000, "2.4k"), (big, "2.4k")] + [(n, "1k") for n in small]:
+        n = case[0]
+        suffix = f"{n // 1000}k" + ("_1kb" if case[1] == "1k" else "")
+        out[f"tap_records_per_s_{suffix}"] = n / (median(walls[case]) - zero)
+        out[f"bare_records_per_s_{suffix}"] = n / median(bares[case])
+        if case[1] == "1k":
+            out[f"emission_ratio_{suffix}"] = (median(walls[case]) - zero) / median(bares[case])
+        # secondary, less sensitive to other load: CPU instead of walls, the same way
+        out[f"emission_cpu_ratio_{suffix}"] = (
+            median(cpus[case]) - median(cpus[(0, "2.4k")])
+        ) / median(bare_cpus[case])
+    out["emission_ratio_40k"] = (median(walls[(40_000, "2.4k")]) - zero) / median(
+        bares[(40_000, "2.4k")]
+    )
     out["emission_ratio_200k" if not quick else "emission_ratio_60k"] = (
-        median(walls[big]) - zero
-    ) / median(bares[big])
+        median(walls[(big, "2.4k")]) - zero
+    ) / median(bares[(big, "2.4k")])
     out["rss_ratio_200k_over_20k" if not quick else "rss_ratio_60k_over_20k"] = median(
-        rss[big]
-    ) / median(rss[20_000])
+        rss[(big, "2.4k")]
+    ) / median(rss[(20_000, "2.4k")])
     return out
 
 
@@ -406,18 +442,28 @@ def bench_state(runs: int, quick: bool, workdir: Path) -> dict[str, Any]:
     }
 
 
+# -- d. scale ----------------------------------------------------------------------------------
+def bench_scale(runs: int, quick: bool, workdir: Path) -> dict[str, Any]:
+    from benchmarks.scale import bench_scale as scale  # noqa: PLC0415 - it imports this module
+
+    return scale(runs, quick, workdir)
+
+
 BENCHES: dict[str, Callable[[int, bool, Path], dict[str, Any]]] = {
     "fanout": bench_fanout,
     "emission": bench_emission,
     "state": bench_state,
+    "scale": bench_scale,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="tap-aws-uvm benchmarks (issue 8)")
+    parser = argparse.ArgumentParser(description="tap-aws-uvm benchmarks (issues 8, 20)")
     parser.add_argument("--runs", type=int, default=3, help="runs per case (medians)")
     parser.add_argument(
-        "--quick", action="store_true", help="1 run, smaller cases (60k, 2,000 partitions)"
+        "--quick",
+        action="store_true",
+        help="1 run, smaller cases (60k, 2,000 partitions, 25 and 100 accounts)",
     )
     parser.add_argument("--only", default=",".join(BENCHES), help="comma-separated cases")
     parser.add_argument("--json", help="also write the results to this file")
@@ -441,7 +487,7 @@ def _figures(results: dict[str, Any]) -> dict[str, float]:
     figures = {}
     for case in BENCHES:
         for key, value in (results.get(case) or {}).items():
-            if key in TARGETS or key.startswith(("emission_ratio", "rss_ratio")):
+            if key in TARGETS or key.startswith(("emission_ratio", "rss_ratio_")):
                 figures[key] = value
     return figures
 
@@ -482,9 +528,20 @@ def report(results: dict[str, Any]) -> str:
         rates = ", ".join(
             f"{k} {v:,.0f}"
             for k, v in emission.items()
-            if k.endswith(("_per_s_40k", "_per_s_200k", "_per_s_60k"))
+            if "_per_s_" in k and k.endswith(("_40k", "_200k", "_60k", "_1kb"))
         )
         lines.append(f"  (emission records/s: {rates})")
+        cpu = ", ".join(
+            f"{k.removeprefix('emission_cpu_ratio_')} {v:.2f}"
+            for k, v in emission.items()
+            if k.startswith("emission_cpu_ratio_")
+        )
+        lines.append(f"  (emission CPU ratios, tap CPU above start-up / bare loop CPU: {cpu})")
+    if results.get("scale"):
+        from benchmarks.scale import report_lines  # noqa: PLC0415
+
+        lines.append("  (scale, medians:)")
+        lines.extend(report_lines(results["scale"], targets=False))
     return "\n".join(lines)
 
 
