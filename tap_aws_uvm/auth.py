@@ -43,7 +43,7 @@ from botocore.loaders import Loader, create_loader
 
 from tap_aws_uvm.errors import error_code, error_message
 from tap_aws_uvm.records import aws_timestamp
-from tap_aws_uvm.sdk_compat import share_models
+from tap_aws_uvm.sdk_compat import TapParserFactory, share_models
 from tap_aws_uvm.settings import ROLE_ARN, Settings, known_regions
 
 if TYPE_CHECKING:
@@ -232,9 +232,9 @@ class ClientFactory:
                     if self._bound_session is None:
                         self._bound_session = self.new_session(BoundCredentials())
                         # records want timestamps as strings: parsed once, straight to them
-                        self._bound_session.get_component(
-                            "response_parser_factory"
-                        ).set_parser_defaults(timestamp_parser=aws_timestamp)
+                        parsers = TapParserFactory()
+                        parsers.set_parser_defaults(timestamp_parser=aws_timestamp)
+                        self._bound_session.register_component("response_parser_factory", parsers)
                     client = self._bound_session.create_client(
                         service,
                         region_name=region,

@@ -24,6 +24,7 @@ from collections.abc import Callable, Generator, Mapping
 from typing import Any, ClassVar
 
 import botocore.client
+import botocore.parsers
 import singer_sdk.singerlib as singer
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
@@ -212,6 +213,44 @@ def share_models(session: Any) -> None:
 # Session.create_client looks ClientCreator up on botocore.client at every call.
 botocore.client.ClientCreator = SharingClientCreator  # type: ignore[misc]
 # --- end of shared service models and client classes ---------------------------------------
+
+
+# --- Security Hub findings read as the JSON they are (botocore's rest-json parser) -----------
+# botocore's parser walks every member of a response through the model, for JSON as well:
+# there the walk copies each value (ASFF has no timestamp, blob or union member, and its
+# scalars come as the JSON types they are declared as) and leaves out keys the model does not
+# know. For GetFindings that walk was more than half the tap's CPU on ~1 KB findings. The
+# body is read with botocore's own JSON reader and kept as it is: the stream keeps only the
+# top-level members the model has (SecurityHubFindingsStream), and the tap's conformance
+# (conform.py) fits every value to the declared schema as for any other stream. Any other
+# operation, and any answer but a 200, goes through botocore's walk as before.
+# tests/unit/test_sdk_compat.py checks both still give the same findings.
+RAW_JSON_OUTPUTS = frozenset({"GetFindingsResponse"})
+_RestJSONParser: Any = botocore.parsers.RestJSONParser  # private members: not in the stubs
+_ParserFactory: Any = botocore.parsers.ResponseParserFactory
+
+
+class RawFindingsParser(_RestJSONParser):
+    def _do_parse(self, response: dict[str, Any], shape: Any) -> dict[str, Any]:
+        if shape is None or shape.name not in RAW_JSON_OUTPUTS or response["status_code"] != 200:
+            parsed: dict[str, Any] = super()._do_parse(response, shape)
+            return parsed
+        body = self._parse_body_as_json(response["body"])
+        final = {name: body[name] for name in shape.members if name in body}
+        final["ResponseMetadata"] = self._populate_response_metadata(response)
+        return final
+
+
+class TapParserFactory(_ParserFactory):
+    """The response parsers of the tap's data clients (``ClientFactory.shared_client``)."""
+
+    def create_parser(self, protocol_name: str) -> Any:
+        if protocol_name == "rest-json":
+            return RawFindingsParser(**self._defaults)
+        return super().create_parser(protocol_name)
+
+
+# --- end of Security Hub findings read as JSON ----------------------------------------------
 
 
 # --- the tap's steps around singer-sdk's loop (Tap.sync_all, marked @final) ------------------

@@ -37,7 +37,10 @@ class SecurityHubFindingsStream(IncrementalFindingsStream):
             updated["Start"] = utc_timestamp(job.params["since"])
         securityhub = job.client("securityhub")
         account_arn = finding_columns.AccountArns(job.organization_accounts)
-        for finding in job.paginate(
+        # GetFindings' body is read as JSON (sdk_compat.RawFindingsParser): members the model
+        # does not know are left out here, as botocore's walk would
+        members = frozenset(securityhub.meta.service_model.shape_for("AwsSecurityFinding").members)
+        for found in job.paginate(
             securityhub,
             "get_findings",
             "Findings",
@@ -45,6 +48,7 @@ class SecurityHubFindingsStream(IncrementalFindingsStream):
             Filters={"UpdatedAt": [updated]},
             SortCriteria=[{"Field": "UpdatedAt", "SortOrder": "asc"}],
         ):
+            finding = found if members.issuperset(found) else _known(found, members)
             dates = {
                 column: job.timestamp(finding.get(aws), column) for aws, column in DATE_COLUMNS
             }
@@ -54,3 +58,7 @@ class SecurityHubFindingsStream(IncrementalFindingsStream):
                 **dates,
                 **finding_columns.securityhub(finding, account_arn),
             )
+
+
+def _known(finding: dict[str, Any], members: frozenset[str]) -> dict[str, Any]:
+    return {name: value for name, value in finding.items() if name in members}
