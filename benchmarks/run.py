@@ -65,6 +65,9 @@ TARGETS = {
     "scale_rss_mb_1000x17": ("<=", 1024.0),
     "scale_cpu_ratio_400x4": ("<=", 2.5),
     "scale_cpu_ratio_1000x17": ("<=", 2.5),
+    # issue 16: conformance on / off, emission
+    "conformance_cost_40k_2_4kb": ("<=", 1.10),
+    "conformance_cost_40k_1kb": ("<=", 1.10),
 }
 
 
@@ -96,6 +99,29 @@ class Measured:
     stderr: str
 
 
+def wait_measured(
+    process: subprocess.Popen[Any], started: float, timeout: float
+) -> tuple[float, float, float, int]:
+    """Wait for ``process``: its wall time since ``started``, its own CPU seconds (user +
+    system) and peak RSS in MB (``wait4``, this child only), and its exit code."""
+    deadline = started + timeout
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            process.kill()
+            raise TimeoutError(" ".join(map(str, process.args)))
+        time.sleep(0.005)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return (
+        time.perf_counter() - started,
+        usage.ru_utime + usage.ru_stime,
+        usage.ru_maxrss / 1024,
+        process.returncode,
+    )
+
+
 def measure(command: list[str], *, keep_stdout: bool = False, timeout: float = 3600) -> Measured:
     """Run ``command``; its wall time and its own peak RSS (``wait4``, this child only)."""
     with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
@@ -108,33 +134,38 @@ def measure(command: list[str], *, keep_stdout: bool = False, timeout: float = 3
             env=clean_env(),
             cwd=ROOT,
         )
-        deadline = started + timeout
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                process.kill()
-                raise TimeoutError(" ".join(command))
-            time.sleep(0.005)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+        wall, cpu, rss, code = wait_measured(process, started, timeout)
         err.seek(0)
         out.seek(0)
         return Measured(
             wall,
-            usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss / 1024,
-            process.returncode,
+            cpu,
+            rss,
+            code,
             out.read().decode(errors="replace"),
             err.read().decode(errors="replace"),
         )
 
 
-def tap_run(config: dict[str, Any], catalog: dict[str, Any] | None, workdir: Path) -> Measured:
+# The tap with its schema conformance (conform.py) switched off, for the A/B of bench_conform:
+# the same command, but Conformer.fit returns the record as it is.
+TAP_WITHOUT_CONFORMANCE = [
+    PYTHON,
+    "-c",
+    "import sys; from tap_aws_uvm import conform; conform.Conformer.fit = lambda self, r: r; "
+    "from tap_aws_uvm.tap import cli; sys.argv[0] = 'tap-aws-uvm'; sys.exit(cli())",
+]
+
+
+def tap_run(
+    config: dict[str, Any],
+    catalog: dict[str, Any] | None,
+    workdir: Path,
+    tap: list[str] | None = None,
+) -> Measured:
     config_path = workdir / "config.json"
     config_path.write_text(json.dumps(config))
-    command = [TAP, "--config", str(config_path)]
+    command = [*(tap or [TAP]), "--config", str(config_path)]
     if catalog is not None:
         catalog_path = workdir / "catalog.json"
         catalog_path.write_text(json.dumps(catalog))
@@ -177,37 +208,34 @@ def catalog_selecting(streams: set[str]) -> dict[str, Any]:
 
 @contextmanager
 def canned_server(findings: int, latency_ms: float = 0, size: str = "2.4k") -> Iterator[str]:
+    with canned(
+        "--findings", str(findings), "--latency-ms", str(latency_ms), "--finding-size", size
+    ) as endpoint:
+        yield endpoint
+
+
+@contextmanager
+def canned(*args: str, start_timeout: float = 30) -> Iterator[str]:
+    """``benchmarks.canned`` with ``args``, a process of its own; its endpoint URL."""
     with tempfile.TemporaryDirectory() as tmp:
         port_file = Path(tmp) / "port"
         process = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "benchmarks.canned",
-                "--findings",
-                str(findings),
-                "--latency-ms",
-                str(latency_ms),
-                "--finding-size",
-                size,
-                "--port-file",
-                str(port_file),
-            ],
+            [PYTHON, "-m", "benchmarks.canned", *args, "--port-file", str(port_file)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             env=clean_env(),
             cwd=ROOT,
         )
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + start_timeout
             while not port_file.exists():
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("canned server did not start")
+                    raise RuntimeError(f"canned server did not start: {' '.join(args)}")
                 time.sleep(0.02)
             yield f"http://127.0.0.1:{port_file.read_text()}"
         finally:
             process.terminate()
-            process.wait(timeout=10)
+            process.wait(timeout=30)
 
 
 def bare(args: list[str]) -> tuple[Measured, dict[str, Any]]:
@@ -442,6 +470,40 @@ def bench_state(runs: int, quick: bool, workdir: Path) -> dict[str, Any]:
     }
 
 
+# -- e. conformance A/B (issue 16) ---------------------------------------------------------------
+def bench_conform(runs: int, quick: bool, workdir: Path) -> dict[str, Any]:
+    """Emission with conformance on and off, alternating within each run, on 40k findings of
+    each size: (on - on at 0 findings) / (off - off at 0 findings)."""
+    runs = max(runs, 5)  # issue 16: median of five
+    catalog = catalog_selecting({"securityhub_findings"})
+    taps = {"on": None, "off": TAP_WITHOUT_CONFORMANCE}
+    cases = [(0, "2.4k"), (40_000, "2.4k"), (40_000, "1k")]
+    walls: dict[tuple[str, int, str], list[float]] = {
+        (mode, n, size): [] for mode in taps for n, size in cases
+    }
+    for run in range(runs):
+        for n, size in cases:
+            with canned_server(n, size=size) as endpoint:
+                config = {**BASE_KEYS, "regions": ["us-east-1"], "endpoint_url": endpoint}
+                for mode, tap in taps.items():
+                    done = tap_run(config, catalog, workdir, tap)
+                    emitted = records_emitted(done.stderr, "securityhub_findings")
+                    if emitted != n:
+                        raise RuntimeError(f"conformance {mode}: {emitted} findings of {n}")
+                    walls[(mode, n, size)].append(done.wall)
+                    log(f"conform run {run + 1} {mode} n={n} ({size}B): {done.wall:.2f} s")
+    out: dict[str, Any] = {"tap_wall_s": {f"{m}_{n}_{z}": w for (m, n, z), w in walls.items()}}
+    for size in ("2.4k", "1k"):
+        per_run = [
+            (walls[("on", 40_000, size)][r] - walls[("on", 0, "2.4k")][r])
+            / (walls[("off", 40_000, size)][r] - walls[("off", 0, "2.4k")][r])
+            for r in range(runs)
+        ]
+        out[f"conformance_cost_40k_{size.replace('.', '_')}b"] = median(per_run)
+        out[f"conformance_cost_40k_{size.replace('.', '_')}b_per_run"] = per_run
+    return out
+
+
 # -- d. scale ----------------------------------------------------------------------------------
 def bench_scale(runs: int, quick: bool, workdir: Path) -> dict[str, Any]:
     from benchmarks.scale import bench_scale as scale  # noqa: PLC0415 - it imports this module
@@ -454,6 +516,7 @@ BENCHES: dict[str, Callable[[int, bool, Path], dict[str, Any]]] = {
     "emission": bench_emission,
     "state": bench_state,
     "scale": bench_scale,
+    "conform": bench_conform,
 }
 
 

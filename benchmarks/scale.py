@@ -51,9 +51,11 @@ from benchmarks.run import (
     ROOT,
     TAP,
     Measured,
+    canned,
     clean_env,
     log,
     median,
+    wait_measured,
 )
 from benchmarks.run import TARGETS as ALL_TARGETS
 
@@ -94,33 +96,8 @@ class CannedOrg:
 
 @contextmanager
 def canned_org(accounts: int) -> Iterator[CannedOrg]:
-    with tempfile.TemporaryDirectory() as tmp:
-        port_file = Path(tmp) / "port"
-        process = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "benchmarks.canned",
-                "--org",
-                str(accounts),
-                "--port-file",
-                str(port_file),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            env=clean_env(),
-            cwd=ROOT,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while not port_file.exists():
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("canned organization server did not start")
-                time.sleep(0.02)
-            yield CannedOrg(f"http://127.0.0.1:{port_file.read_text()}")
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with canned("--org", str(accounts), start_timeout=120) as endpoint:
+        yield CannedOrg(endpoint)
 
 
 # ---- the tap, its records counted --------------------------------------------------------------
@@ -155,30 +132,11 @@ def run_counting(command: list[str], timeout: float = 4 * 3600) -> tuple[Measure
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-        deadline = started + timeout
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                process.kill()
-                raise TimeoutError(" ".join(command))
-            time.sleep(0.01)
-        wall = time.perf_counter() - started
+        wall, cpu, rss, code = wait_measured(process, started, timeout)
         reader.join()
         stdout.close()
         err.seek(0)
-        return (
-            Measured(
-                wall,
-                usage.ru_utime + usage.ru_stime,
-                usage.ru_maxrss / 1024,
-                os.waitstatus_to_exitcode(status),
-                "",
-                err.read().decode(errors="replace"),
-            ),
-            counts,
-        )
+        return Measured(wall, cpu, rss, code, "", err.read().decode(errors="replace")), counts
 
 
 _STREAMS: list[str] = []
