@@ -4,8 +4,8 @@ botocore's own retries stay off (one attempt per call); these handlers, register
 session the tap makes, decide instead:
 
 - **concurrency**: a call holds one of ``max_concurrency`` slots while its HTTP request is in
-  flight (``before-send`` takes it, ``response-received`` gives it back), never while it
-  sleeps between attempts;
+  flight (``before-send`` takes it, ``response-received`` or ``after-call-error`` gives it
+  back), never while it sleeps between attempts;
 - **throttling and 5xx**: retried up to ``max_attempts`` with capped exponential back-off and
   full jitter, never sooner than a ``Retry-After`` the service sent (Inspector's 429);
 - **connection refused, reset or timed out**: retried with the same back-off until
@@ -182,6 +182,11 @@ class CallPolicy:
         )
         emitter.register_first("needs-retry", self._needs_retry, unique_id="tap-aws-uvm-retry")
         emitter.register_first("before-parse", self._before_parse, unique_id="tap-aws-uvm-parse")
+        # a call that raised between before-send and response-received (a parse error, an
+        # answer that is not AWS) gives its slot back here: every call ends in one of the two
+        emitter.register_first(
+            "after-call-error", self._response_received, unique_id="tap-aws-uvm-call-error"
+        )
 
     # -- stop -----------------------------------------------------------------------------------
     def stop(self) -> None:

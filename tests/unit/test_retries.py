@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import http.server
 import logging
 import threading
 import time
 from types import SimpleNamespace
 from typing import Any
 
+import botocore.session
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
 from tap_aws_uvm.retries import (
@@ -215,3 +218,40 @@ def test_an_html_page_is_not_aws(body: bytes, html: bool) -> None:
             p._before_parse(response_dict=response)
     else:
         p._before_parse(response_dict=response)
+
+
+def test_a_call_that_raises_after_it_was_sent_gives_its_slot_back() -> None:
+    """An answer that is not AWS raises in before-parse, between before-send and
+    response-received: after-call-error must give the slot back (every slot leaked so once a
+    sync entered more accounts than max_concurrency, and it hung)."""
+
+    class NotAws(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = b"<html><body>not AWS</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotAws)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        p = CallPolicy(limiter=CallLimiter(1), max_attempts=1, call_timeout_seconds=5)
+        session = botocore.session.Session()
+        session.set_credentials("testing", "testing")
+        p.install(session.get_component("event_emitter"))
+        ec2 = session.create_client(
+            "ec2",
+            region_name="us-east-1",
+            endpoint_url=f"http://127.0.0.1:{server.server_address[1]}",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        for _ in range(3):  # one slot: a leak would block the second call for ever
+            with pytest.raises(EndpointNotAws):
+                ec2.describe_regions()
+        assert p.limiter._slots.acquire(timeout=1)
+    finally:
+        server.shutdown()
